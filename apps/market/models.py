@@ -1,0 +1,96 @@
+from datetime import datetime
+
+from django.db import models
+
+
+class SymbolQuerySet(models.QuerySet):
+    def tracked(self) -> "SymbolQuerySet":
+        """Symbols the service keeps current: switched on by the operator and trading on the exchange."""
+        return self.filter(is_active=True, status=Symbol.Status.TRADING)
+
+
+class Symbol(models.Model):
+    class Status(models.TextChoices):
+        TRADING = "TRADING"
+        END_OF_DAY = "END_OF_DAY"
+        HALT = "HALT"
+        BREAK = "BREAK"
+        CANCEL_ONLY = "CANCEL_ONLY"
+        DELISTED = "DELISTED"  # ours: gone from exchangeInfo
+
+    # 4 bytes in every candle row; Binance lists a few thousand symbols in all.
+    id = models.AutoField(primary_key=True)
+    symbol = models.CharField(max_length=32, unique=True)
+    base_asset = models.CharField(max_length=16)
+    quote_asset = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    tick_size = models.DecimalField(max_digits=24, decimal_places=8)
+    step_size = models.DecimalField(max_digits=24, decimal_places=8)
+    is_active = models.BooleanField(default=True, help_text="Track this symbol: stream, backfill and analyse it.")
+    is_derived = models.BooleanField(
+        default=False, help_text="Synthetic series derived from recorded data (offline demo only), not a real market."
+    )
+    listed_at = models.DateTimeField(null=True, blank=True, help_text="Open time of the exchange's first candle.")
+    quote_volume_24h = models.DecimalField(max_digits=32, decimal_places=8, null=True, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    objects = SymbolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["symbol"]
+        indexes = [models.Index(fields=["quote_asset", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+    def history_start(self, since: datetime) -> datetime:
+        """Where this symbol's history can begin: candles before its listing do not exist."""
+        return max(since, self.listed_at) if self.listed_at else since
+
+
+PRICE = {"max_digits": 28, "decimal_places": 8}
+
+
+class Candle(models.Model):
+    """One closed 1-minute candle. Narrow on purpose: 2 years x 500 symbols is about 525 million rows.
+
+    The composite primary key (symbol, open_time) is the only index PostgreSQL needs for per-symbol time ranges;
+    a BRIN index on open_time (migration 0002) serves market-wide time scans for a few pages of disk.
+    """
+
+    pk = models.CompositePrimaryKey("symbol", "open_time")
+    open_time = models.DateTimeField()  # first, so that the 8-byte column needs no alignment padding
+    symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, db_index=False, related_name="+")
+    open = models.DecimalField(**PRICE)
+    high = models.DecimalField(**PRICE)
+    low = models.DecimalField(**PRICE)
+    close = models.DecimalField(**PRICE)
+    volume = models.DecimalField(**PRICE)
+    quote_volume = models.DecimalField(**PRICE)
+    trades = models.IntegerField()
+    taker_buy_volume = models.DecimalField(**PRICE)
+    taker_buy_quote_volume = models.DecimalField(**PRICE)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(low__lte=models.F("high")), name="candle_low_lte_high"),
+            models.CheckConstraint(condition=models.Q(volume__gte=0), name="candle_volume_not_negative"),
+        ]
+
+
+class ExchangeGap(models.Model):
+    """A range of minutes for which the exchange itself has no candles (maintenance, halts): never refetched."""
+
+    symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="exchange_gaps")
+    start = models.DateTimeField()
+    end = models.DateTimeField(help_text="Exclusive.")
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["symbol", "start"], name="exchange_gap_unique_start"),
+            models.CheckConstraint(condition=models.Q(start__lt=models.F("end")), name="exchange_gap_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"

@@ -1,0 +1,138 @@
+"""Settings shared by every environment. Values come from `config.env.env`; see README.md for the table."""
+
+from kombu import Queue
+
+from config.env import BASE_DIR, env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-default-not-secret")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "apps.market",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite is the embedded default; PostgreSQL (optionally with TimescaleDB) in production.
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the API read while the market keeper writes; the timeout rides out the writer's short locks.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Set when the database has the TimescaleDB extension: hypertable, compression, retention and time_bucket.
+TIMESCALEDB = env.bool("TIMESCALEDB", default=False)
+TIMESCALEDB_CANDLE_CHUNK = env.str("TIMESCALEDB_CANDLE_CHUNK", default="7 days")
+TIMESCALEDB_COMPRESS_AFTER = env.str("TIMESCALEDB_COMPRESS_AFTER", default="7 days")
+# Empty keeps candles for ever.
+TIMESCALEDB_RETENTION = env.str("TIMESCALEDB_RETENTION", default="")
+
+# Unset REDIS_URL means the embedded default: in-process cache, channel layer, weight budget and eager tasks.
+REDIS_URL = env.str("REDIS_URL", default="")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "ingest"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("ingest", "indicators", "strategies", "notifications")]
+CELERY_TIMEZONE = "UTC"
+# Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
+CELERY_IMPORTS = ["tasks.market"]
+CELERY_BEAT_SCHEDULE = {
+    "market-sync-symbols": {"task": "market.sync_symbols", "schedule": 3600.0},
+    "market-catch-up": {"task": "market.catch_up", "schedule": 60.0, "options": {"expires": 55}},
+    "market-backfill-history": {"task": "market.backfill_history", "schedule": 600.0, "options": {"expires": 590}},
+}
+
+# External systems: every base URL can be pointed elsewhere (the tests and `make demo` use our fake exchange).
+BINANCE_REST_URL = env.str("BINANCE_REST_URL", default="https://api.binance.com")
+BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:9443")
+BINANCE_ARCHIVE_URL = env.str("BINANCE_ARCHIVE_URL", default="https://data.binance.vision")
+# Our own ceiling under Binance's 6000/min per IP, shared by every process through Redis when REDIS_URL is set.
+BINANCE_WEIGHT_BUDGET_PER_MINUTE = env.int("BINANCE_WEIGHT_BUDGET_PER_MINUTE", default=4800)
+BINANCE_REQUEST_TIMEOUT = env.float("BINANCE_REQUEST_TIMEOUT", default=10.0)
+BINANCE_MAX_RETRIES = env.int("BINANCE_MAX_RETRIES", default=5)
+
+MARKET_QUOTE_ASSETS = env.list("MARKET_QUOTE_ASSETS", default=["USDT"])
+# The first start backfills this many of the most liquid symbols first, over MARKET_RECENT_WINDOW_DAYS.
+MARKET_PRIORITY_SYMBOLS = env.int("MARKET_PRIORITY_SYMBOLS", default=50)
+MARKET_RECENT_WINDOW_DAYS = env.int("MARKET_RECENT_WINDOW_DAYS", default=10)
+MARKET_HISTORY_DAYS = env.int("MARKET_HISTORY_DAYS", default=730)
+MARKET_BACKFILL_CHUNK_SYMBOLS = env.int("MARKET_BACKFILL_CHUNK_SYMBOLS", default=10)
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "apps.market.api.errors.exception_handler",
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
