@@ -77,6 +77,9 @@ class Candle(models.Model):
             models.CheckConstraint(condition=models.Q(volume__gte=0), name="candle_volume_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.symbol_id} {self.open_time:%Y-%m-%d %H:%M}"
+
 
 class ExchangeGap(models.Model):
     """A range of minutes for which the exchange itself has no candles (maintenance, halts): never refetched."""

@@ -3,6 +3,7 @@
 from kombu import Queue
 
 from config.env import BASE_DIR, env
+from config.queues import Queue as CeleryQueue
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-default-not-secret")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -80,8 +81,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "ingest"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("ingest", "indicators", "strategies", "notifications")]
+CELERY_TASK_DEFAULT_QUEUE = CeleryQueue.INGEST.value
+CELERY_TASK_QUEUES = [Queue(queue.value) for queue in CeleryQueue]
 CELERY_TIMEZONE = "UTC"
 # Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
 CELERY_IMPORTS = ["tasks.market"]

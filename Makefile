@@ -1,0 +1,57 @@
+# Every target does its own set-up: the virtualenv, and for test and bench the local PostgreSQL and Redis.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install only when a requirements file changes.
+STAMP := $(VENV)/.requirements-installed
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_DATABASE_URL := sqlite:///$(CURDIR)/var/demo.sqlite3
+PYTEST_ARGS ?=
+BENCHES := $(sort $(filter-out __init__ common,$(basename $(notdir $(wildcard bench/*.py)))))
+BENCH ?= $(BENCHES)
+
+.PHONY: help run demo test bench lint clean
+
+help:  ## List the targets.
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is older than 3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(wildcard requirements/*.txt) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r requirements/local.txt
+	@touch $@
+
+run: $(STAMP)  ## Live Binance on SQLite (db.sqlite3), no Redis: keeper + HTTP/WebSocket on HOST:PORT.
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+
+demo: $(STAMP)  ## Same as run, offline: the built-in fake exchange replays recorded candles (var/demo.sqlite3).
+	@mkdir -p var
+	DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py migrate --no-input
+	DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
+
+test: $(STAMP)  ## Start local PostgreSQL and Redis if needed, then the whole suite (PYTEST_ARGS passed on).
+	scripts/ensure_services.sh
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)  ## Every bench/*.py, or one with BENCH=name; results in bench/results/NAME.json.
+	scripts/ensure_services.sh
+	@mkdir -p bench/results
+	@test -n "$(strip $(BENCH))" || { echo "no benchmarks in bench/" >&2; exit 1; }
+	for name in $(BENCH); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name; done
+
+lint: $(STAMP)  ## ruff check and ruff format --check.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:  ## Remove the virtualenv, the demo database, collected static files and caches (keeps db.sqlite3).
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,40 @@
+"""Argument parsing shared by the market commands: symbol lists and UTC times, validated with clear errors."""
+
+import argparse
+from datetime import UTC, datetime
+
+from django.core.management.base import CommandError
+
+from apps.market.models import Symbol
+
+
+def utc_time(value: str) -> datetime:
+    """`2024-01-01`, `2024-01-01T12:00`, or with an offset; naive times are UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {value!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def symbol_names(value: str) -> list[str]:
+    names = [name.strip().upper() for name in value.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one symbol, e.g. BTCUSDT,ETHUSDT")
+    return names
+
+
+def symbols_selected(names: list[str] | None) -> list[Symbol]:
+    """The named symbols (all must exist), or every tracked symbol."""
+    if not names:
+        return list(Symbol.objects.tracked())
+    found = {symbol.symbol: symbol for symbol in Symbol.objects.filter(symbol__in=names)}
+    unknown = sorted(set(names) - set(found))
+    if unknown:
+        raise CommandError(f"unknown symbol(s): {', '.join(unknown)} (run `manage.py sync_symbols` first?)")
+    return [found[name] for name in names]
+
+
+def time_range_checked(since: datetime | None, until: datetime) -> None:
+    if since is not None and since >= until:
+        raise CommandError(f"--since {since:%Y-%m-%d %H:%M} is not before --until {until:%Y-%m-%d %H:%M}")

@@ -1,0 +1,38 @@
+"""The embedded default's stand-in for `celery beat`: the same CELERY_BEAT_SCHEDULE, run in a thread of the web
+process. With no broker, tasks run eagerly, so they execute here, through the same task code as in production.
+"""
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+
+from config.celery import app
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedBeat(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(name="embedded-beat", daemon=True)
+        self._stopping = threading.Event()
+        self._due = {name: 0.0 for name in settings.CELERY_BEAT_SCHEDULE}
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+                if time.monotonic() >= self._due[name]:
+                    self._due[name] = time.monotonic() + entry["schedule"]
+                    self._run(name, entry["task"])
+            self._stopping.wait(1.0)
+
+    def _run(self, name: str, task_name: str) -> None:
+        try:
+            app.tasks[task_name].delay()
+        except Exception:
+            # A failed run must not end the schedule: the next one resumes from what is stored.
+            logger.exception("scheduled task %s failed", name)

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class Queue(StrEnum):
+    """Celery queues, one per concern, so that each can get its own workers."""
+
+    INGEST = "ingest"
+    INDICATORS = "indicators"
+    STRATEGIES = "strategies"
+    NOTIFICATIONS = "notifications"

@@ -1,0 +1,47 @@
+"""Market data tasks. Thin: each calls a service. No Celery retries: every backfill works from what is missing in
+the database, so the next scheduled run picks up whatever a failed one left (the REST client already retries
+transient errors with backoff).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+
+from apps.market.binance.rest import BinanceRest
+from apps.market.services.backfill import symbols_backfill, tracked_symbol_chunks
+from apps.market.services.symbols import symbols_rank_by_volume, symbols_sync
+from config.celery import app
+from config.queues import Queue
+
+
+@app.task(name="market.sync_symbols", queue=Queue.INGEST)
+def sync_symbols() -> None:
+    with BinanceRest() as rest:
+        symbols_sync(rest=rest)
+        symbols_rank_by_volume(rest=rest)
+
+
+def _fan_out(days: int, expires: int) -> None:
+    until = datetime.now(UTC)
+    since = until - timedelta(days=days)
+    chunks = tracked_symbol_chunks(
+        first_chunk=settings.MARKET_PRIORITY_SYMBOLS, chunk_size=settings.MARKET_BACKFILL_CHUNK_SYMBOLS
+    )
+    for symbol_ids in chunks:
+        backfill_symbols.apply_async((symbol_ids, since.isoformat(), until.isoformat()), expires=expires)
+
+
+@app.task(name="market.catch_up", queue=Queue.INGEST)
+def catch_up() -> None:
+    """Keep the recent window of every tracked symbol complete, most liquid symbols first."""
+    _fan_out(settings.MARKET_RECENT_WINDOW_DAYS, expires=55)
+
+
+@app.task(name="market.backfill_history", queue=Queue.INGEST)
+def backfill_history() -> None:
+    _fan_out(settings.MARKET_HISTORY_DAYS, expires=590)
+
+
+@app.task(name="market.backfill_symbols", queue=Queue.INGEST)
+def backfill_symbols(symbol_ids: list[int], since: str, until: str) -> None:
+    symbols_backfill(symbol_ids=symbol_ids, since=datetime.fromisoformat(since), until=datetime.fromisoformat(until))

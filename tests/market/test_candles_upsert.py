@@ -1,0 +1,64 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from apps.market.models import Candle
+from apps.market.services.candles import candles_upsert
+from tests.market.factories import SymbolFactory
+
+pytestmark = pytest.mark.django_db
+
+START_MS = 1577836800000
+
+
+def _row(symbol_id: int, minute: int, close: str = "7186.68") -> tuple:
+    return (symbol_id, START_MS + minute * 60_000, "7195.24", "7196.25", "7183.14", close, "51.642812", "371233.1",
+            493, "19.5", "140000.1")  # fmt: skip
+
+
+def test_it_stores_every_field_of_a_candle():
+    symbol = SymbolFactory()
+
+    candles_upsert(rows=[_row(symbol.id, 0)])
+
+    candle = Candle.objects.get()
+    assert candle.open_time == datetime(2020, 1, 1, tzinfo=UTC)
+    assert (candle.open, candle.high, candle.low, candle.close) == tuple(
+        map(Decimal, ("7195.24", "7196.25", "7183.14", "7186.68"))
+    )
+    assert (candle.volume, candle.quote_volume, candle.trades) == (Decimal("51.642812"), Decimal("371233.1"), 493)
+    assert (candle.taker_buy_volume, candle.taker_buy_quote_volume) == (Decimal("19.5"), Decimal("140000.1"))
+
+
+def test_writing_the_same_candles_twice_changes_nothing():
+    symbol = SymbolFactory()
+    rows = [_row(symbol.id, minute) for minute in range(100)]
+    candles_upsert(rows=rows)
+
+    assert candles_upsert(rows=rows) == 0
+    assert Candle.objects.count() == 100
+
+
+def test_a_corrected_candle_replaces_the_stored_one():
+    symbol = SymbolFactory()
+    candles_upsert(rows=[_row(symbol.id, 0)])
+
+    assert candles_upsert(rows=[_row(symbol.id, 0, close="7190.00")]) == 1
+    assert Candle.objects.get().close == Decimal("7190.00")
+
+
+def test_the_last_version_of_a_candle_repeated_in_one_batch_wins():
+    symbol = SymbolFactory()
+
+    candles_upsert(rows=[_row(symbol.id, 0), _row(symbol.id, 0, close="7190.00")])
+
+    assert Candle.objects.get().close == Decimal("7190.00")
+
+
+def test_candles_of_different_symbols_at_the_same_minute_are_kept_apart():
+    first, second = SymbolFactory(), SymbolFactory()
+
+    candles_upsert(rows=[_row(first.id, 0), _row(second.id, 0)])
+
+    assert Candle.objects.filter(open_time=datetime(2020, 1, 1, tzinfo=UTC)).count() == 2

@@ -1,0 +1,65 @@
+from apps.market.klines import klines_parse
+
+GOOD = [1577836800000, "7195.24", "7196.25", "7183.14", "7186.68", "51.642812", 1577836859999, "371233.1",
+        493, "19.5", "140000.1", "0"]  # fmt: skip
+
+
+def _with(index: int, value: object) -> list:
+    row = list(GOOD)
+    row[index] = value
+    return row
+
+
+def _reasons(*rows: list) -> list[str]:
+    return [rejected.reason for rejected in klines_parse(symbol_id=1, raw_rows=rows, source="test").rejected]
+
+
+def test_it_turns_a_binance_kline_into_a_candle_row_keeping_the_decimal_text():
+    parsed = klines_parse(symbol_id=7, raw_rows=[GOOD], source="test")
+
+    assert parsed.rows == [(7, 1577836800000, "7195.24", "7196.25", "7183.14", "7186.68", "51.642812", "371233.1",
+                            493, "19.5", "140000.1")]  # fmt: skip
+    assert parsed.rejected == []
+
+
+def test_it_reads_archive_microsecond_timestamps_as_milliseconds():
+    row = _with(0, str(1735689600000 * 1000))
+
+    assert klines_parse(symbol_id=1, raw_rows=[row], source="test").rows[0][1] == 1735689600000
+
+
+def test_it_rejects_a_non_numeric_price():
+    assert _reasons(_with(4, "abc")) == ["close is not a number: 'abc'"]
+
+
+def test_it_rejects_high_below_low():
+    assert _reasons(_with(2, "7000.00")) == ["high 7000.0 is below low 7183.14"]
+
+
+def test_it_rejects_a_negative_volume():
+    assert _reasons(_with(5, "-1")) == ["volume is negative: '-1'"]
+
+
+def test_it_rejects_non_finite_numbers():
+    assert _reasons(_with(1, "NaN"), _with(5, "Infinity")) == ["open is not finite: 'NaN'", "volume is not finite: 'Infinity'"]
+
+
+def test_it_rejects_an_open_time_off_the_minute():
+    assert _reasons(_with(0, 1577836800001)) == ["open time 1577836800001 is not on a minute boundary"]
+
+
+def test_it_rejects_a_close_outside_the_high_low_range():
+    assert _reasons(_with(4, "7200.00")) == ["open 7195.24 or close 7200.0 lies outside low 7183.14 .. high 7196.25"]
+
+
+def test_it_rejects_a_truncated_row():
+    assert _reasons(GOOD[:5]) == [f"expected 12 kline fields, got {GOOD[:5]!r}"]
+
+
+def test_it_stores_the_good_rows_of_a_batch_with_bad_ones():
+    second = _with(0, 1577836860000)
+
+    parsed = klines_parse(symbol_id=1, raw_rows=[GOOD, _with(8, "many"), second], source="test")
+
+    assert [row[1] for row in parsed.rows] == [1577836800000, 1577836860000]
+    assert len(parsed.rejected) == 1
