@@ -26,7 +26,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(wildcard requirements/*.txt) | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r requirements/local.txt
+	$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check --no-input -r requirements/local.txt
 	@touch $@
 
 run: $(STAMP)  ## Live Binance on SQLite (db.sqlite3), no Redis: keeper + HTTP/WebSocket on HOST:PORT.

@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 class EmbeddedBeat(threading.Thread):
     def __init__(self) -> None:
         super().__init__(name="embedded-beat", daemon=True)
+        # A worker imports CELERY_IMPORTS at start; this process is no worker, so the task modules load here.
+        app.loader.import_default_modules()
         self._stopping = threading.Event()
         self._due = {name: 0.0 for name in settings.CELERY_BEAT_SCHEDULE}
 

@@ -41,7 +41,9 @@ def test_it_rejects_a_negative_volume():
 
 
 def test_it_rejects_non_finite_numbers():
-    assert _reasons(_with(1, "NaN"), _with(5, "Infinity")) == ["open is not finite: 'NaN'", "volume is not finite: 'Infinity'"]
+    reasons = _reasons(_with(1, "NaN"), _with(5, "Infinity"))
+
+    assert reasons == ["open is not finite: 'NaN'", "volume is not finite: 'Infinity'"]
 
 
 def test_it_rejects_an_open_time_off_the_minute():
