@@ -1,0 +1,144 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from apps.market.gaps import candle_gaps_list
+from apps.market.models import Candle, ExchangeGap
+from apps.market.services.backfill import Sources, symbol_backfill
+from apps.market.services.symbols import symbols_sync
+from tests.market.conftest import RECORDED_END_MS
+
+pytestmark = pytest.mark.django_db
+
+SINCE = datetime(2020, 1, 1, tzinfo=UTC)
+UNTIL = datetime.fromtimestamp(RECORDED_END_MS / 1000, UTC)
+
+
+def _stored_as_binance_rows() -> list[tuple]:
+    return [
+        (int(c.open_time.timestamp() * 1000), *(str(v.normalize()) for v in (c.open, c.high, c.low, c.close, c.volume,
+         c.quote_volume)), c.trades, str(c.taker_buy_volume.normalize()), str(c.taker_buy_quote_volume.normalize()))
+        for c in Candle.objects.order_by("open_time")
+    ]  # fmt: skip
+
+
+def _as_expected(truth: list[list]) -> list[tuple]:
+    from decimal import Decimal
+
+    def text(value: str) -> str:
+        return str(Decimal(value).normalize())
+
+    return [(int(r[0]), *(text(v) for v in (r[1], r[2], r[3], r[4], r[5], r[7])), int(r[8]), text(r[9]), text(r[10]))
+            for r in truth]  # fmt: skip
+
+
+@pytest.fixture
+def btc(rest):
+    return next(symbol for symbol in symbols_sync(rest=rest) if symbol.symbol == "BTCUSDT")
+
+
+def _klines_requests(exchange) -> list:
+    return [request for request in exchange.requests if request.path == "/api/v3/klines"]
+
+
+def test_it_backfills_every_candle_exactly_from_rest(btc, rest, btc_truth):
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+
+    assert _stored_as_binance_rows() == _as_expected(btc_truth)
+
+
+def test_it_takes_whole_past_days_from_the_archive_instead_of_rest(btc, sources, exchange, btc_truth):
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=sources)
+
+    assert _stored_as_binance_rows() == _as_expected(btc_truth)
+    assert [r.params.get("startTime") for r in _klines_requests(exchange)] == ["0"], "only the listing probe"
+
+
+def test_a_resumed_backfill_leaves_no_gap_and_no_duplicate(btc, rest, exchange, btc_truth):
+    def interrupt_after_two_pages(minutes: int, covered=[]) -> None:  # noqa: B006 -- the counter of this test
+        covered.append(minutes)
+        if len(covered) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        symbol_backfill(
+            symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest), progress=interrupt_after_two_pages
+        )
+    assert Candle.objects.count() == 2000
+    requests_before = len(_klines_requests(exchange))
+
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+
+    assert _stored_as_binance_rows() == _as_expected(btc_truth)
+    resumed_from = _klines_requests(exchange)[requests_before].params["startTime"]
+    assert int(resumed_from) == int(btc_truth[2000][0]), "it resumed after the last stored candle"
+
+
+def test_a_complete_range_sends_no_request(btc, rest, exchange):
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+    requests_before = len(exchange.requests)
+
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+
+    assert len(exchange.requests) == requests_before
+
+
+def test_a_symbol_listed_after_since_starts_at_its_first_candle(btc, rest):
+    symbol_backfill(symbol=btc, since=SINCE - timedelta(days=30), until=UNTIL, sources=Sources(rest=rest))
+
+    btc.refresh_from_db()
+    assert btc.listed_at == SINCE
+    assert candle_gaps_list(symbol=btc, start=btc.history_start(SINCE - timedelta(days=30)), end=UNTIL) == []
+
+
+def test_minutes_the_exchange_never_had_are_remembered_and_not_refetched(btc, rest, market, exchange):
+    maintenance = (datetime(2020, 1, 2, 3, 0, tzinfo=UTC), datetime(2020, 1, 2, 4, 30, tzinfo=UTC))
+    market.cut("BTCUSDT", *(int(moment.timestamp() * 1000) for moment in maintenance))
+
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+    requests_before = len(exchange.requests)
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+
+    assert list(ExchangeGap.objects.values_list("start", "end")) == [maintenance]
+    assert len(exchange.requests) == requests_before
+    assert Candle.objects.count() == 3 * 1440 - 90
+
+
+def test_gap_detection_finds_exactly_the_holes_cut_into_the_data(btc, rest):
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+    holes = [
+        (datetime(2020, 1, 1, 0, 0, tzinfo=UTC), datetime(2020, 1, 1, 0, 1, tzinfo=UTC)),
+        (datetime(2020, 1, 1, 12, 5, tzinfo=UTC), datetime(2020, 1, 1, 13, 0, tzinfo=UTC)),
+        (datetime(2020, 1, 2, 23, 59, tzinfo=UTC), datetime(2020, 1, 3, 0, 2, tzinfo=UTC)),
+        (datetime(2020, 1, 3, 23, 0, tzinfo=UTC), UNTIL),
+    ]
+    for start, end in holes:
+        Candle.objects.filter(symbol=btc, open_time__gte=start, open_time__lt=end).delete()
+
+    assert candle_gaps_list(symbol=btc, start=SINCE, end=UNTIL) == holes
+
+
+def test_fill_gaps_fetches_only_the_missing_ranges(btc, rest, exchange, btc_truth):
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+    hole = (datetime(2020, 1, 2, 10, 0, tzinfo=UTC), datetime(2020, 1, 2, 10, 30, tzinfo=UTC))
+    Candle.objects.filter(symbol=btc, open_time__gte=hole[0], open_time__lt=hole[1]).delete()
+    requests_before = len(_klines_requests(exchange))
+
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+
+    refill = _klines_requests(exchange)[requests_before:]
+    assert [(int(r.params["startTime"]), int(r.params["endTime"])) for r in refill] == [
+        (int(hole[0].timestamp() * 1000), int(hole[1].timestamp() * 1000) - 1)
+    ]
+    assert _stored_as_binance_rows() == _as_expected(btc_truth)
+
+
+def test_bad_rows_from_the_exchange_are_rejected_and_the_rest_stored(btc, rest, market):
+    market.candles("BTCUSDT")[10][2] = "1.00"  # high below low
+    market.candles("BTCUSDT")[20][5] = "-3"  # negative volume
+
+    report = symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+
+    assert report.rejected == 2
+    assert Candle.objects.count() == 3 * 1440 - 2
+    assert not ExchangeGap.objects.exists(), "a rejected row is bad data, not a gap in the exchange's history"
