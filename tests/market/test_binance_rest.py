@@ -25,9 +25,11 @@ def test_it_retries_a_dropped_connection(rest, exchange):
 
 def test_it_gives_up_after_its_retries_with_a_transient_error(exchange, budget):
     exchange.fail_next(10, status=500)
-    with BinanceRest(base_url=exchange.rest_url, budget=budget, max_retries=2, sleep=lambda s: None) as rest:
-        with pytest.raises(BinanceError) as raised:
-            _klines(rest)
+    with (
+        BinanceRest(base_url=exchange.rest_url, budget=budget, max_retries=2, sleep=lambda s: None) as rest,
+        pytest.raises(BinanceError) as raised,
+    ):
+        _klines(rest)
 
     assert not raised.value.permanent
     assert len(exchange.requests) == 3
@@ -63,9 +65,11 @@ def test_after_a_429_everyone_pauses_for_retry_after_and_it_never_gets_banned(ex
 
 def test_a_418_stops_it_at_once_and_pauses_every_process(exchange, budget):
     exchange.fail_next(1, status=418)
-    with BinanceRest(base_url=exchange.rest_url, budget=budget, sleep=lambda s: None) as rest:
-        with pytest.raises(Banned) as raised:
-            _klines(rest)
+    with (
+        BinanceRest(base_url=exchange.rest_url, budget=budget, sleep=lambda s: None) as rest,
+        pytest.raises(Banned) as raised,
+    ):
+        _klines(rest)
 
     assert raised.value.permanent
     assert len(exchange.requests) == 1

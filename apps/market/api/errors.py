@@ -1,5 +1,31 @@
+"""One error format for every 4xx answer of the API: {"error": {"status", "code", "message", "fields"}}."""
+
+import logging
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def _message(detail: object) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{field}: {_message(value)}" for field, value in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_message(item) for item in detail)
+    return str(detail)
 
 
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    fields = exc.detail if isinstance(exc, ValidationError) and isinstance(exc.detail, dict) else {}
+    code = getattr(exc, "default_code", "error")
+    response.data = {
+        "error": {"status": response.status_code, "code": code, "message": _message(exc.detail), "fields": fields}
+    }
+    logger.info(
+        "API %s %s: %s", response.status_code, context["request"].get_full_path(), response.data["error"]["message"]
+    )
+    return response

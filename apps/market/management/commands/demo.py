@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from apps.market.models import Symbol
+from fakes.binance_server import FakeBinance
+from fakes.market import demo_market
+
+
+class Command(BaseCommand):
+    help = "Serve like `serve`, against our fake exchange replaying recorded Binance candles (no internet needed)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+        market = demo_market()
+        with FakeBinance(market) as exchange:
+            settings.BINANCE_REST_URL = exchange.rest_url
+            settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+            self.stdout.write(f"fake exchange on {exchange.rest_url}: {len(market.symbols)} symbols")
+            call_command("sync_symbols", stdout=self.stdout)
+            Symbol.objects.filter(symbol__in=market.derived_symbols).update(is_derived=True)
+            call_command("serve", host=host, port=port)

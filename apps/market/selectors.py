@@ -1,0 +1,148 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection
+
+from apps.market import timescale
+from apps.market.intervals import Interval
+from apps.market.models import Candle, Symbol
+
+EIGHT_PLACES = Decimal("1e-8")
+MAX_MS = 253402300799000  # 9999-12-31
+
+
+class Kline(NamedTuple):
+    open_time: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    close_time: int
+    quote_volume: Decimal
+    trades: int
+    taker_buy_volume: Decimal
+    taker_buy_quote_volume: Decimal
+
+
+def _datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _origin(interval: Interval) -> str:
+    return _datetime(interval.origin_ms).isoformat()
+
+
+def _bucket_epoch_sql(interval: Interval) -> str:
+    """SQL for the epoch second at which the candle's bucket opens, aligned as Binance aligns its candles."""
+    if connection.vendor == "sqlite":
+        if interval.is_monthly:
+            return "CAST(strftime('%%s', strftime('%%Y-%%m-01', open_time)) AS INTEGER)"
+        epoch = "CAST(strftime('%%s', open_time) AS INTEGER)"
+        return f"({epoch} - (({epoch} - {interval.origin_ms // 1000}) %% {interval.ms // 1000}))"
+    if interval.is_monthly:
+        bucket = "date_trunc('month', open_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    elif settings.TIMESCALEDB:
+        bucket = timescale.time_bucket_sql(
+            width=f"{interval.ms} milliseconds", column="open_time", origin=_origin(interval)
+        )
+    else:
+        bucket = f"date_bin(INTERVAL '{interval.ms} milliseconds', open_time, TIMESTAMPTZ '{_origin(interval)}')"
+    return f"CAST(extract(epoch FROM {bucket}) AS bigint)"
+
+
+def _aggregate_sql(interval: Interval) -> str:
+    # Open and close come from the bucket's first and last rows, found by primary key: far cheaper than ordering
+    # a million rows through array_agg.
+    return f"""
+        WITH buckets AS (
+            SELECT {_bucket_epoch_sql(interval)} AS bucket, min(open_time) AS first_time, max(open_time) AS last_time,
+                   max(high) AS high, min(low) AS low, sum(volume) AS volume, sum(quote_volume) AS quote_volume,
+                   sum(trades) AS trades, sum(taker_buy_volume) AS taker_buy_volume,
+                   sum(taker_buy_quote_volume) AS taker_buy_quote_volume
+            FROM market_candle
+            WHERE symbol_id = %s AND open_time >= %s AND open_time < %s
+            GROUP BY 1
+        )
+        SELECT b.bucket, o.open, b.high, b.low, c.close, b.volume, b.quote_volume, b.trades, b.taker_buy_volume,
+               b.taker_buy_quote_volume
+        FROM buckets b
+        JOIN market_candle o ON o.symbol_id = %s AND o.open_time = b.first_time
+        JOIN market_candle c ON c.symbol_id = %s AND c.open_time = b.last_time
+        ORDER BY b.bucket
+    """
+
+
+def _first_bucket_at_or_after(interval: Interval, time_ms: int) -> int:
+    bucket = interval.bucket_start_ms(time_ms)
+    return bucket if bucket >= time_ms else interval.next_bucket_ms(bucket)
+
+
+def _steps(interval: Interval, bucket_ms: int, count: int, *, forward: bool) -> int:
+    if interval.ms is not None:
+        return bucket_ms + (count if forward else -count) * interval.ms
+    for _ in range(count):
+        bucket_ms = interval.next_bucket_ms(bucket_ms) if forward else interval.bucket_start_ms(bucket_ms - 1)
+    return bucket_ms
+
+
+def _stored_edge_ms(symbol: Symbol, *, start_ms: int | None, end_ms: int | None) -> int | None:
+    """The first stored 1m open time at or after start, or else the last at or before end: one index probe."""
+    candles = Candle.objects.filter(symbol=symbol)
+    if start_ms is not None:
+        edge = candles.filter(open_time__gte=_datetime(start_ms)).order_by("open_time").first()
+    else:
+        edge = (
+            candles.filter(open_time__lte=_datetime(end_ms if end_ms is not None else MAX_MS))
+            .order_by("-open_time")
+            .first()
+        )
+    return int(edge.open_time.timestamp() * 1000) if edge else None
+
+
+def _row_window(
+    symbol: Symbol, interval: Interval, start_ms: int | None, end_ms: int | None, limit: int
+) -> tuple[int, int] | None:
+    """The 1m open times [from, to) of the buckets asked for, so that the query scans nothing more.
+
+    Like Binance, `limit` counts candles that exist: the window starts from the stored candles, not from `start`.
+    """
+    edge_ms = _stored_edge_ms(symbol, start_ms=start_ms, end_ms=end_ms)
+    if edge_ms is None:
+        return None
+    end_bound = interval.next_bucket_ms(interval.bucket_start_ms(end_ms)) if end_ms is not None else MAX_MS
+    if start_ms is not None:
+        first = max(_first_bucket_at_or_after(interval, start_ms), interval.bucket_start_ms(edge_ms))
+        return first, min(end_bound, _steps(interval, first, limit, forward=True))
+    last_bucket = interval.bucket_start_ms(edge_ms)
+    return _steps(interval, last_bucket, limit - 1, forward=False), interval.next_bucket_ms(last_bucket)
+
+
+def _decimal(value: object) -> Decimal:
+    # PostgreSQL sums NUMERIC exactly; SQLite hands back floats, rounded here to the exchange's 8 places.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(EIGHT_PLACES)
+
+
+def klines_aggregate(
+    *, symbol: Symbol, interval: Interval, start_ms: int | None, end_ms: int | None, limit: int
+) -> list[Kline]:
+    """Candles of `interval` rolled up in the database from stored 1m candles, oldest first, like Binance's klines:
+    with a start, the first `limit` buckets from it; otherwise the last `limit` up to `end` (or now)."""
+    window = _row_window(symbol, interval, start_ms, end_ms, limit)
+    if window is None:
+        return []
+    bounds = [connection.ops.adapt_datetimefield_value(_datetime(ms)) for ms in window]
+    with connection.cursor() as cursor:
+        cursor.execute(_aggregate_sql(interval), [symbol.id, *bounds, symbol.id, symbol.id])
+        rows = cursor.fetchall()
+    rows = rows[:limit] if start_ms is not None else rows[-limit:]
+    return [_kline(interval, row) for row in rows]
+
+
+def _kline(interval: Interval, row: tuple) -> Kline:
+    open_ms = int(row[0]) * 1000
+    open_, high, low, close, volume, quote_volume = map(_decimal, row[1:7])
+    return Kline(open_ms, open_, high, low, close, volume, interval.next_bucket_ms(open_ms) - 1, quote_volume,
+                 int(row[7]), _decimal(row[8]), _decimal(row[9]))  # fmt: skip
