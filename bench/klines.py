@@ -51,14 +51,17 @@ def _orm_pandas(symbol) -> list[tuple]:
 
     from apps.market.models import Candle
 
-    rows = Candle.objects.filter(symbol=symbol).order_by("open_time").values_list(
-        "open_time", "open", "high", "low", "close", "volume"
+    rows = (
+        Candle.objects.filter(symbol=symbol)
+        .order_by("open_time")
+        .values_list("open_time", "open", "high", "low", "close", "volume")
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["time", "open", "high", "low", "close", "volume"])
     daily = frame.set_index("time").resample("1D").agg(
         {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
     ).dropna()  # fmt: skip
-    return [(int(t.timestamp() * 1000), *row) for t, row in zip(daily.index, daily.itertuples(index=False), strict=True)]
+    days = zip(daily.index, daily.itertuples(index=False), strict=True)
+    return [(int(day.timestamp() * 1000), *row) for day, row in days]
 
 
 def _timed_ms(run, symbol) -> tuple[float, list]:
@@ -85,8 +88,11 @@ def main() -> None:
         better="lower",
         baselines={"orm_pandas": round(statistics.median(baseline), 1)},
         params={"rows_1m": DAYS * 1440, "days": DAYS, "interval": "1d", "rounds": ROUNDS, "database": "PostgreSQL"},
-        extra={"ours_ms": [round(v, 1) for v in ours], "orm_pandas_ms": [round(v, 1) for v in baseline],
-               "candles": len(ours_result)},  # fmt: skip
+        extra={
+            "ours_ms": [round(v, 1) for v in ours],
+            "orm_pandas_ms": [round(v, 1) for v in baseline],
+            "candles": len(ours_result),
+        },
     )
 
 
