@@ -1,11 +1,17 @@
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from apps.market.binance.archive import BinanceArchive
+from apps.market.binance.rest import BinanceRest
 from apps.market.gaps import candle_gaps_list
 from apps.market.models import Candle, ExchangeGap
 from apps.market.services.backfill import Sources, symbol_backfill
 from apps.market.services.symbols import symbols_sync
+from fakes.binance_server import FakeBinance
+from fakes.market import recorded_market
 from tests.market.conftest import RECORDED_END_MS
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +148,55 @@ def test_bad_rows_from_the_exchange_are_rejected_and_the_rest_stored(btc, rest, 
     assert report.rejected == 2
     assert Candle.objects.count() == 3 * 1440 - 2
     assert not ExchangeGap.objects.exists(), "a rejected row is bad data, not a gap in the exchange's history"
+
+
+def test_it_reads_archive_files_from_2025_on_with_microsecond_timestamps(budget):
+    market = recorded_market(clock=lambda: 1737331200000, symbols=("SOLUSDT",))  # 2025-01-20
+    truth = market.candles("SOLUSDT")
+    since = datetime(2025, 1, 6, tzinfo=UTC)
+    with (
+        FakeBinance(market) as exchange,
+        BinanceRest(base_url=exchange.rest_url, budget=budget, sleep=lambda s: None) as rest,
+    ):
+        sol = next(symbol for symbol in symbols_sync(rest=rest) if symbol.symbol == "SOLUSDT")
+        archive = BinanceArchive(base_url=exchange.archive_url)
+
+        symbol_backfill(symbol=sol, since=since, until=since + timedelta(days=3), sources=Sources(rest, archive))
+
+    assert _stored_as_binance_rows() == _as_expected(truth[: 3 * 1440])
+    archive_paths = [r.path for r in exchange.requests if r.path.startswith("/data/")]
+    assert archive_paths[0].endswith("SOLUSDT-1m-2025-01-06.zip")
+    assert [r.params.get("startTime") for r in _klines_requests(exchange)] == ["0"]
+
+
+def test_the_backfill_command_reports_each_symbol(btc, exchange, settings):
+    settings.BINANCE_REST_URL = exchange.rest_url
+    settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+    output = io.StringIO()
+
+    call_command("backfill", symbols=["BTCUSDT"], since=SINCE, until=UNTIL, stdout=output)
+
+    assert output.getvalue().strip() == "BTCUSDT: 4320 stored, 0 rejected, 0 exchange gap(s)"
+    assert Candle.objects.count() == 3 * 1440
+
+
+def test_the_gaps_command_lists_missing_ranges(btc, rest):
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest=rest))
+    Candle.objects.filter(
+        symbol=btc, open_time__gte=SINCE + timedelta(hours=1), open_time__lt=SINCE + timedelta(hours=2)
+    ).delete()
+    output = io.StringIO()
+
+    call_command("gaps", symbols=["BTCUSDT"], until=UNTIL, stdout=output)
+
+    assert output.getvalue().splitlines() == [
+        "BTCUSDT: 1 gap(s), 60 missing minute(s)",
+        "  2020-01-01 01:00 .. 2020-01-01 02:00  (60 min)",
+    ]
+
+
+def test_commands_refuse_unknown_symbols_and_reversed_ranges(btc):
+    with pytest.raises(CommandError, match="unknown symbol\\(s\\): NOPEUSDT"):
+        call_command("gaps", symbols=["NOPEUSDT"])
+    with pytest.raises(CommandError, match="is not before --until"):
+        call_command("backfill", since=UNTIL, until=SINCE)
