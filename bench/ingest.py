@@ -47,7 +47,7 @@ def _timed(store, rows: list[tuple]) -> float:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE market_candle")
+        cursor.execute("TRUNCATE market_candle, market_hourlycandle")
         cursor.execute("CHECKPOINT")
     started = time.perf_counter()
     store(rows)

@@ -23,7 +23,7 @@ def _synthetic_minutes(symbol_id: int) -> list[tuple]:
 
 
 def _symbol():
-    from apps.market.models import Candle, Symbol
+    from apps.market.models import Candle, HourlyCandle, Symbol
     from apps.market.services.candles import candles_upsert
 
     symbol, _ = Symbol.objects.get_or_create(
@@ -31,7 +31,8 @@ def _symbol():
         defaults={"base_asset": "KLINESBENCH", "quote_asset": "USDT", "status": "TRADING", "tick_size": "0.01",
                   "step_size": "0.001"},
     )  # fmt: skip
-    if Candle.objects.filter(symbol=symbol).count() != DAYS * 1440:
+    loaded = (Candle.objects.filter(symbol=symbol).count(), HourlyCandle.objects.filter(symbol=symbol).count())
+    if loaded != (DAYS * 1440, DAYS * 24):
         rows = _synthetic_minutes(symbol.id)
         for start in range(0, len(rows), 100_000):
             candles_upsert(rows=rows[start : start + 100_000])

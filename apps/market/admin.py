@@ -30,6 +30,9 @@ class SymbolAdmin(admin.ModelAdmin):
         newest = Candle.objects.filter(symbol=OuterRef("pk")).order_by("-open_time").values("open_time")[:1]
         return super().get_queryset(request).annotate(last_candle_at=Subquery(newest))
 
+    def has_delete_permission(self, request: HttpRequest, obj: Symbol | None = None) -> bool:
+        return False  # candles keep the symbol's id for ever; deactivate instead
+
     @admin.display(description="Last candle", ordering="last_candle_at")
     def last_candle_at(self, symbol: Symbol):
         return symbol.last_candle_at

@@ -53,24 +53,34 @@ def _bucket_epoch_sql(interval: Interval) -> str:
     return f"CAST(extract(epoch FROM {bucket}) AS bigint)"
 
 
+HOUR_MS = 3_600_000
+
+
+def _source_table(interval: Interval) -> str:
+    """PostgreSQL keeps an hourly roll-up (see HourlyCandle): every interval from 1h up is made of whole hours."""
+    whole_hours = interval.ms is None or interval.ms % HOUR_MS == 0
+    return "market_hourlycandle" if connection.vendor == "postgresql" and whole_hours else "market_candle"
+
+
 def _aggregate_sql(interval: Interval) -> str:
     # Open and close come from the bucket's first and last rows, found by primary key: far cheaper than ordering
     # a million rows through array_agg.
+    table = _source_table(interval)
     return f"""
         WITH buckets AS (
             SELECT {_bucket_epoch_sql(interval)} AS bucket, min(open_time) AS first_time, max(open_time) AS last_time,
                    max(high) AS high, min(low) AS low, sum(volume) AS volume, sum(quote_volume) AS quote_volume,
                    sum(trades) AS trades, sum(taker_buy_volume) AS taker_buy_volume,
                    sum(taker_buy_quote_volume) AS taker_buy_quote_volume
-            FROM market_candle
+            FROM {table}
             WHERE symbol_id = %s AND open_time >= %s AND open_time < %s
             GROUP BY 1
         )
         SELECT b.bucket, o.open, b.high, b.low, c.close, b.volume, b.quote_volume, b.trades, b.taker_buy_volume,
                b.taker_buy_quote_volume
         FROM buckets b
-        JOIN market_candle o ON o.symbol_id = %s AND o.open_time = b.first_time
-        JOIN market_candle c ON c.symbol_id = %s AND c.open_time = b.last_time
+        JOIN {table} o ON o.symbol_id = %s AND o.open_time = b.first_time
+        JOIN {table} c ON c.symbol_id = %s AND c.open_time = b.last_time
         ORDER BY b.bucket
     """
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.market.models import Candle
+from apps.market.models import Candle, HourlyCandle
 from apps.market.services.candles import candles_upsert
 from tests.market.factories import SymbolFactory
 
@@ -62,3 +62,28 @@ def test_candles_of_different_symbols_at_the_same_minute_are_kept_apart():
     candles_upsert(rows=[_row(first.id, 0), _row(second.id, 0)])
 
     assert Candle.objects.filter(open_time=datetime(2020, 1, 1, tzinfo=UTC)).count() == 2
+
+
+def test_the_hourly_roll_up_follows_every_batch_that_touches_its_hour():
+    symbol = SymbolFactory()
+    candles_upsert(rows=[_row(symbol.id, minute) for minute in range(0, 30)])
+    candles_upsert(rows=[_row(symbol.id, minute, close="7190.00") for minute in range(30, 60)])
+
+    hour = HourlyCandle.objects.get()
+    assert (hour.open_time, hour.open, hour.close) == (
+        datetime(2020, 1, 1, tzinfo=UTC),
+        Decimal("7195.24"),
+        Decimal("7190.00"),
+    )
+    assert (hour.volume, hour.trades) == (60 * Decimal("51.642812"), 60 * 493)
+
+
+def test_rewriting_unchanged_candles_leaves_the_roll_up_untouched():
+    symbol = SymbolFactory()
+    rows = [_row(symbol.id, minute) for minute in range(60)]
+    candles_upsert(rows=rows)
+    HourlyCandle.objects.update(trades=0)  # a marker a refresh would overwrite
+
+    candles_upsert(rows=rows)
+
+    assert HourlyCandle.objects.get().trades == 0

@@ -1,7 +1,8 @@
 """The candle writer: the one way candles get into the database.
 
 PostgreSQL: COPY into a session-local staging table, then one INSERT ... ON CONFLICT upsert (Zulip measured this
-kind of set-based write at 15x the ORM). SQLite (the embedded default): executemany of the same upsert.
+kind of set-based write at 15x the ORM), and the hourly roll-up of the touched hours refreshed in the same
+transaction. SQLite (the embedded default): executemany of the same upsert, no roll-up.
 Both only rewrite a row whose values differ, so writing the same candles twice changes nothing.
 """
 
@@ -25,14 +26,17 @@ VALUE_COLUMNS = (
     "taker_buy_quote_volume",
 )
 _VALUES = ", ".join(VALUE_COLUMNS)
-_STORED = ", ".join(f"market_candle.{c}" for c in VALUE_COLUMNS)
-_INCOMING = ", ".join(f"excluded.{c}" for c in VALUE_COLUMNS)
-_CHANGED = f"({_STORED}) IS DISTINCT FROM ({_INCOMING})"
-_ON_CONFLICT = (
-    "ON CONFLICT (symbol_id, open_time) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
-    + f" WHERE {_CHANGED}"
-)
+
+
+def _on_conflict(table: str) -> str:
+    """Update a stored row only when a value differs: writing the same candles twice changes nothing."""
+    stored = ", ".join(f"{table}.{column}" for column in VALUE_COLUMNS)
+    incoming = ", ".join(f"excluded.{column}" for column in VALUE_COLUMNS)
+    assignments = ", ".join(f"{column} = excluded.{column}" for column in VALUE_COLUMNS)
+    return (
+        f"ON CONFLICT (symbol_id, open_time) DO UPDATE SET {assignments} WHERE ({stored}) IS DISTINCT FROM ({incoming})"
+    )
+
 
 _STAGING_CREATE = """
 CREATE TEMPORARY TABLE IF NOT EXISTS candle_staging (
@@ -43,11 +47,35 @@ CREATE TEMPORARY TABLE IF NOT EXISTS candle_staging (
 _STAGING_UPSERT = f"""
 INSERT INTO market_candle (symbol_id, open_time, {_VALUES})
 SELECT symbol_id, TIMESTAMPTZ 'epoch' + open_ms * INTERVAL '1 millisecond', {_VALUES} FROM candle_staging
-{_ON_CONFLICT}
+{_on_conflict("market_candle")}
+"""
+# The hours this batch touched, rolled up again from all their stored minutes (first open, last close found by
+# primary key): a batch costs a re-read of rows it just wrote, still in shared buffers.
+_HOURLY_REFRESH = f"""
+INSERT INTO market_hourlycandle (symbol_id, open_time, {_VALUES})
+SELECT hour.symbol_id, hour.open_time, first.open, hour.high, hour.low, last.close, hour.volume, hour.quote_volume,
+       hour.trades, hour.taker_buy_volume, hour.taker_buy_quote_volume
+FROM (
+    SELECT minute.symbol_id, touched.open_time, min(minute.open_time) AS first_time,
+           max(minute.open_time) AS last_time, max(minute.high) AS high, min(minute.low) AS low,
+           sum(minute.volume) AS volume, sum(minute.quote_volume) AS quote_volume, sum(minute.trades) AS trades,
+           sum(minute.taker_buy_volume) AS taker_buy_volume,
+           sum(minute.taker_buy_quote_volume) AS taker_buy_quote_volume
+    FROM (
+        SELECT DISTINCT symbol_id, TIMESTAMPTZ 'epoch' + (open_ms / 3600000) * INTERVAL '1 hour' AS open_time
+        FROM candle_staging
+    ) touched
+    JOIN market_candle minute ON minute.symbol_id = touched.symbol_id AND minute.open_time >= touched.open_time
+                             AND minute.open_time < touched.open_time + INTERVAL '1 hour'
+    GROUP BY minute.symbol_id, touched.open_time
+) hour
+JOIN market_candle first ON first.symbol_id = hour.symbol_id AND first.open_time = hour.first_time
+JOIN market_candle last ON last.symbol_id = hour.symbol_id AND last.open_time = hour.last_time
+{_on_conflict("market_hourlycandle")}
 """
 _SQLITE_UPSERT = f"""
 INSERT INTO market_candle (symbol_id, open_time, {_VALUES}) VALUES ({", ".join(["%s"] * 11)})
-{_ON_CONFLICT}
+{_on_conflict("market_candle")}
 """
 SQLITE_BATCH = 5000
 
@@ -67,8 +95,12 @@ def candles_upsert(*, rows: Iterable[CandleRow]) -> int:
     return _upsert_sqlite(unique_rows)
 
 
+# Validated decimal text holds no tab, newline or backslash, so it goes into COPY's text format as it is.
+_COPY_LINE = "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n"
+
+
 def _copy_text(rows: list[CandleRow]) -> io.StringIO:
-    return io.StringIO("".join("\t".join(map(str, row)) + "\n" for row in rows))
+    return io.StringIO("".join([_COPY_LINE % row for row in rows]))
 
 
 def _upsert_postgresql(rows: list[CandleRow]) -> int:
@@ -81,7 +113,10 @@ def _upsert_postgresql(rows: list[CandleRow]) -> int:
         cursor.execute("TRUNCATE candle_staging")
         cursor.copy_expert("COPY candle_staging FROM STDIN", _copy_text(rows))
         cursor.execute(_STAGING_UPSERT)
-        return cursor.rowcount
+        written = cursor.rowcount
+        if written:
+            cursor.execute(_HOURLY_REFRESH)
+        return written
 
 
 def _sqlite_time(open_ms: int) -> str:
