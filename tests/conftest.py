@@ -1,0 +1,55 @@
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from apps.market.binance.archive import BinanceArchive
+from apps.market.binance.budget import RedisBudgetStore, WeightBudget
+from apps.market.binance.rest import BinanceRest
+from apps.market.services.backfill import Sources
+from fakes.binance_server import FakeBinance
+from fakes.market import FakeMarket, FakeSymbol
+from fakes.recorded import archive_1m
+
+BTC = FakeSymbol(
+    symbol="BTCUSDT", base_asset="BTC", quote_asset="USDT", status="TRADING", tick_size="0.01000000",
+    step_size="0.00001000",
+)  # fmt: skip
+# The recorded real candles: 2020-01-01 00:00 to 2020-01-03 23:59 UTC; the fake's "now" is the day after.
+RECORDED_END_MS = 1578096000000
+
+
+@pytest.fixture
+def btc_truth() -> list[list]:
+    return archive_1m("BTCUSDT")
+
+
+@pytest.fixture
+def market(btc_truth) -> FakeMarket:
+    market = FakeMarket(clock=lambda: RECORDED_END_MS + 86_400_000)
+    market.add_symbol(BTC, [list(row) for row in btc_truth])
+    return market
+
+
+@pytest.fixture
+def exchange(market) -> Iterator[FakeBinance]:
+    with FakeBinance(market) as fake:
+        yield fake
+
+
+@pytest.fixture
+def budget() -> WeightBudget:
+    store = RedisBudgetStore(settings.REDIS_URL, prefix=f"test:{uuid.uuid4()}")
+    return WeightBudget(store, limit_per_minute=settings.BINANCE_WEIGHT_BUDGET_PER_MINUTE)
+
+
+@pytest.fixture
+def rest(exchange, budget) -> Iterator[BinanceRest]:
+    with BinanceRest(base_url=exchange.rest_url, budget=budget, sleep=lambda seconds: None) as client:
+        yield client
+
+
+@pytest.fixture
+def sources(exchange, rest) -> Sources:
+    return Sources(rest=rest, archive=BinanceArchive(base_url=exchange.archive_url))

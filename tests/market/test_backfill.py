@@ -12,7 +12,7 @@ from apps.market.services.backfill import Sources, symbol_backfill
 from apps.market.services.symbols import symbols_sync
 from fakes.binance_server import FakeBinance
 from fakes.market import recorded_market
-from tests.market.conftest import RECORDED_END_MS
+from tests.conftest import RECORDED_END_MS
 
 pytestmark = pytest.mark.django_db
 
