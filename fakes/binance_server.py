@@ -45,6 +45,7 @@ class FakeBinance:
         self.retry_after = 1
         self.requests: list[RecordedRequest] = []
         self.banned = False
+        self.unpublished: set[str] = set()  # archive file names to answer 404 for, as before Binance publishes them
         self._host, self._port = host, port
         self._lock = threading.Lock()
         self._failures: list[int] = []  # statuses to answer next; 0 drops the connection
@@ -249,14 +250,14 @@ class FakeBinance:
     # -- archive (data.binance.vision layout)
     async def _archive(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        if name.removesuffix(".CHECKSUM") in self.unpublished:
+            return _not_found(request.path)
         original = recorded.archive_file(name)
         if original is not None:
             return web.Response(body=original)
         zipped = self._archive_zip(request.match_info["period"], request.match_info["symbol"], name.split(".zip")[0])
         if zipped is None:
-            return web.Response(status=404, content_type="application/xml", text=(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
-                f"<Message>The specified key does not exist.</Message><Key>{request.path}</Key></Error>"))  # fmt: skip
+            return _not_found(request.path)
         if name.endswith(".CHECKSUM"):
             return web.Response(text=f"{hashlib.sha256(zipped).hexdigest()}  {name.removesuffix('.CHECKSUM')}\n")
         return web.Response(body=zipped, content_type="application/zip")
@@ -274,6 +275,12 @@ class FakeBinance:
         if not rows or end_ms > self.market.clock():
             return None
         return _zipped(f"{stem}.csv", rows, microseconds=start_ms >= ARCHIVE_MICROSECONDS_FROM_MS)
+
+
+def _not_found(path: str) -> web.Response:
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
+            f"<Message>The specified key does not exist.</Message><Key>{path}</Key></Error>")  # fmt: skip
+    return web.Response(status=404, content_type="application/xml", text=body)
 
 
 def _next_month_ms(start: datetime) -> int:

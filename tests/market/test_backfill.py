@@ -200,3 +200,46 @@ def test_commands_refuse_unknown_symbols_and_reversed_ranges(btc):
         call_command("gaps", symbols=["NOPEUSDT"])
     with pytest.raises(CommandError, match="is not before --until"):
         call_command("backfill", since=UNTIL, until=SINCE)
+
+
+def test_an_unreachable_archive_falls_back_to_rest(btc, rest, btc_truth):
+    unreachable = BinanceArchive(base_url="http://127.0.0.1:9")
+
+    symbol_backfill(symbol=btc, since=SINCE, until=UNTIL, sources=Sources(rest, unreachable))
+
+    assert _stored_as_binance_rows() == _as_expected(btc_truth)
+
+
+def _january_2020(btc_truth: list[list]) -> list[list]:
+    """A whole month of valid 1m candles: the three recorded days laid end to end."""
+    day_ms = 86_400_000
+    return [[row[0] + block * 3 * day_ms, *row[1:6], row[6] + block * 3 * day_ms, *row[7:]]
+            for block in range(11) for row in btc_truth if row[0] + block * 3 * day_ms < 1580515200000]  # fmt: skip
+
+
+@pytest.fixture
+def january(btc_truth, market):
+    market.add_symbol(market.symbols["BTCUSDT"], _january_2020(btc_truth))
+    market.clock = lambda: 1580515200000 + 86_400_000  # 2020-02-02
+    return market.candles("BTCUSDT")
+
+
+def _archive_requests(exchange) -> list[str]:
+    return [r.path.rsplit("/", 1)[1] for r in exchange.requests if r.path.endswith(".zip")]
+
+
+def test_a_whole_past_month_comes_from_its_monthly_archive_file(btc, sources, exchange, january):
+    symbol_backfill(symbol=btc, since=SINCE, until=datetime(2020, 2, 1, tzinfo=UTC), sources=sources)
+
+    assert Candle.objects.count() == len(january) == 31 * 1440
+    assert _archive_requests(exchange) == ["BTCUSDT-1m-2020-01.zip"]
+
+
+def test_a_month_not_yet_published_comes_from_its_daily_files(btc, sources, exchange, january):
+    exchange.unpublished.add("BTCUSDT-1m-2020-01.zip")
+
+    symbol_backfill(symbol=btc, since=SINCE, until=datetime(2020, 2, 1, tzinfo=UTC), sources=sources)
+
+    assert Candle.objects.count() == 31 * 1440
+    assert _archive_requests(exchange)[1:] == [f"BTCUSDT-1m-2020-01-{day:02d}.zip" for day in range(1, 32)]
+    assert [r.params.get("startTime") for r in _klines_requests(exchange)] == ["0"]

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import IntegrityError
 from django.db.models import F
 
-from apps.market.binance.archive import BinanceArchive
+from apps.market.binance.archive import ArchiveError, BinanceArchive
 from apps.market.binance.rest import KLINES_MAX_LIMIT, Banned, BinanceRest
 from apps.market.gaps import ONE_MINUTE, TimeRange, candle_gaps_list
 from apps.market.intervals import INTERVALS, MINUTE_MS
@@ -156,9 +156,33 @@ def _archive_files(start: datetime, end: datetime, now: datetime) -> Iterator[tu
 
 
 def _fetch_archive(symbol: Symbol, file_start: datetime, file_end: datetime, archive: BinanceArchive) -> list | None:
-    if file_end - file_start == DAY:
-        return archive.daily_klines(symbol=symbol.symbol, day=file_start.date())
-    return archive.monthly_klines(symbol=symbol.symbol, year=file_start.year, month=file_start.month)
+    """The archive file's rows, or None when it has none, is unreachable or fails its checksum: REST takes over."""
+    try:
+        if file_end - file_start == DAY:
+            return archive.daily_klines(symbol=symbol.symbol, day=file_start.date())
+        return archive.monthly_klines(symbol=symbol.symbol, year=file_start.year, month=file_start.month)
+    except ArchiveError as error:
+        logger.warning("archive unusable for %s from %s, falling back to REST: %s", symbol, file_start, error)
+        return None
+
+
+def _fill_file(
+    symbol: Symbol, file_range: TimeRange, sources: Sources, report: BackfillReport, progress: Progress
+) -> None:
+    """One archive file's span: from the file; a month not (yet) published from its days; a missing day from REST."""
+    file_start, file_end = file_range
+    raw_rows = _fetch_archive(symbol, file_start, file_end, sources.archive)
+    if raw_rows is not None:
+        _store(symbol, raw_rows, f"archive {file_start:%Y-%m-%d}", report)
+        report.exchange_gaps += _record_exchange_gaps(symbol, _open_times(raw_rows), file_start, file_end)
+        progress(int((file_end - file_start) / ONE_MINUTE))
+    elif file_end - file_start > DAY:
+        day = file_start
+        while day < file_end:
+            _fill_file(symbol, (day, day + DAY), sources, report, progress)
+            day += DAY
+    else:
+        _fill_from_rest(symbol, file_range, sources.rest, report, progress)
 
 
 def _fill_range(symbol: Symbol, gap: TimeRange, sources: Sources, report: BackfillReport, progress: Progress) -> None:
@@ -167,13 +191,7 @@ def _fill_range(symbol: Symbol, gap: TimeRange, sources: Sources, report: Backfi
     for file_start, file_end in files:
         if file_start > start:
             _fill_from_rest(symbol, (start, file_start), sources.rest, report, progress)
-        raw_rows = _fetch_archive(symbol, file_start, file_end, sources.archive)
-        if raw_rows is None:
-            _fill_from_rest(symbol, (file_start, file_end), sources.rest, report, progress)
-        else:
-            _store(symbol, raw_rows, f"archive {file_start:%Y-%m-%d}", report)
-            report.exchange_gaps += _record_exchange_gaps(symbol, _open_times(raw_rows), file_start, file_end)
-            progress(int((file_end - file_start) / ONE_MINUTE))
+        _fill_file(symbol, (file_start, file_end), sources, report, progress)
         start = file_end
     if start < end:
         _fill_from_rest(symbol, (start, end), sources.rest, report, progress)
