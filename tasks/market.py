@@ -11,10 +11,9 @@ from apps.market.binance.rest import BinanceRest
 from apps.market.services.backfill import symbols_backfill, tracked_symbol_chunks
 from apps.market.services.symbols import symbols_rank_by_volume, symbols_sync
 from config.celery import app
-from config.queues import Queue
 
 
-@app.task(name="market.sync_symbols", queue=Queue.INGEST)
+@app.task(name="market.sync_symbols")
 def sync_symbols() -> None:
     with BinanceRest() as rest:
         symbols_sync(rest=rest)
@@ -31,17 +30,17 @@ def _fan_out(days: int, expires: int) -> None:
         backfill_symbols.apply_async((symbol_ids, since.isoformat(), until.isoformat()), expires=expires)
 
 
-@app.task(name="market.catch_up", queue=Queue.INGEST)
+@app.task(name="market.catch_up")
 def catch_up() -> None:
     """Keep the recent window of every tracked symbol complete, most liquid symbols first."""
     _fan_out(settings.MARKET_RECENT_WINDOW_DAYS, expires=55)
 
 
-@app.task(name="market.backfill_history", queue=Queue.INGEST)
+@app.task(name="market.backfill_history")
 def backfill_history() -> None:
     _fan_out(settings.MARKET_HISTORY_DAYS, expires=590)
 
 
-@app.task(name="market.backfill_symbols", queue=Queue.INGEST)
+@app.task(name="market.backfill_symbols")
 def backfill_symbols(symbol_ids: list[int], since: str, until: str) -> None:
     symbols_backfill(symbol_ids=symbol_ids, since=datetime.fromisoformat(since), until=datetime.fromisoformat(until))

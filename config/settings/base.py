@@ -83,6 +83,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = CeleryQueue.INGEST.value
 CELERY_TASK_QUEUES = [Queue(queue.value) for queue in CeleryQueue]
+# Task names are prefixed by their concern; each concern has its queue (and so its own workers).
+CELERY_TASK_ROUTES = {"market.*": {"queue": CeleryQueue.INGEST.value}}
 CELERY_TIMEZONE = "UTC"
 # Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
 CELERY_IMPORTS = ["tasks.market"]

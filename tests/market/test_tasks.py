@@ -1,0 +1,55 @@
+"""The market tasks, run eagerly (these tests are about what the tasks do, not about Celery's delivery)."""
+
+import time
+
+import pytest
+
+from apps.market.models import Candle, Symbol
+from fakes.market import FakeMarket, FakeSymbol
+from tasks.market import catch_up, sync_symbols
+from tests.conftest import BTC
+
+pytestmark = pytest.mark.django_db
+
+MINUTE_MS = 60_000
+
+
+@pytest.fixture
+def live_market(btc_truth) -> FakeMarket:
+    """The recorded day of candles moved so that its last minute closed a moment ago, like a live exchange."""
+    now_ms = int(time.time() * 1000)
+    shift = (now_ms // MINUTE_MS - 1) * MINUTE_MS - int(btc_truth[1439][0])
+    market = FakeMarket()
+    market.add_symbol(BTC, [[r[0] + shift, *r[1:6], r[6] + shift, *r[7:]] for r in btc_truth[:1440]])
+    market.add_symbol(FakeSymbol("ETHUSDT", "ETH", "USDT"), [[r[0] + shift, *r[1:6], r[6] + shift, *r[7:]]
+                                                            for r in btc_truth[:1440]])  # fmt: skip
+    return market
+
+
+@pytest.fixture
+def live_exchange(live_market, settings):
+    from fakes.binance_server import FakeBinance
+
+    with FakeBinance(live_market) as exchange:
+        settings.BINANCE_REST_URL = exchange.rest_url
+        settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+        settings.MARKET_RECENT_WINDOW_DAYS = 1
+        yield exchange
+
+
+def test_sync_symbols_stores_the_exchanges_symbols_with_their_liquidity(live_exchange):
+    sync_symbols.delay()
+
+    assert sorted(Symbol.objects.values_list("symbol", flat=True)) == ["BTCUSDT", "ETHUSDT"]
+    assert all(symbol.quote_volume_24h > 0 for symbol in Symbol.objects.all())
+
+
+def test_catch_up_completes_the_recent_window_of_every_tracked_symbol(live_exchange):
+    sync_symbols.delay()
+    Symbol.objects.filter(symbol="ETHUSDT").update(is_active=False)
+
+    catch_up.delay()
+
+    stored = Candle.objects.filter(symbol__symbol="BTCUSDT").count()
+    assert 1438 <= stored <= 1440, "the day, less the minutes that had not settled yet"
+    assert not Candle.objects.filter(symbol__symbol="ETHUSDT").exists(), "an inactive symbol is left alone"
