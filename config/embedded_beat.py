@@ -7,6 +7,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.db import close_old_connections, connections
 
 from config.celery import app
 
@@ -31,8 +32,11 @@ class EmbeddedBeat(threading.Thread):
                     self._due[name] = time.monotonic() + entry["schedule"]
                     self._run(name, entry["task"])
             self._stopping.wait(1.0)
+        connections.close_all()
 
     def _run(self, name: str, task_name: str) -> None:
+        # Like a worker between tasks: never carry a broken or expired connection into the next run.
+        close_old_connections()
         try:
             app.tasks[task_name].delay()
         except Exception:
