@@ -9,6 +9,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from apps.market.transport import TransportError
 from config.celery import app
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class EmbeddedBeat(threading.Thread):
         close_old_connections()
         try:
             app.tasks[task_name].delay()
+        except TransportError as error:
+            logger.error("scheduled task %s failed: %s", name, error)  # the exchange is unreachable: no traceback
         except Exception:
             # A failed run must not end the schedule: the next one resumes from what is stored.
             logger.exception("scheduled task %s failed", name)
