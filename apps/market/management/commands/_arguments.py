@@ -3,7 +3,7 @@
 import argparse
 from datetime import UTC, datetime
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from apps.market.models import Symbol
 
@@ -38,3 +38,14 @@ def symbols_selected(names: list[str] | None) -> list[Symbol]:
 def time_range_checked(since: datetime | None, until: datetime) -> None:
     if since is not None and since >= until:
         raise CommandError(f"--since {since:%Y-%m-%d %H:%M} is not before --until {until:%Y-%m-%d %H:%M}")
+
+
+def add_selection_arguments(parser: CommandParser, *, since_help: str) -> None:
+    parser.add_argument("--symbols", type=symbol_names, help="Comma-separated; default: every tracked symbol.")
+    parser.add_argument("--since", type=utc_time, help=since_help)
+    parser.add_argument("--until", type=utc_time, help="Default: now.")
+
+
+def add_server_arguments(parser: CommandParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)

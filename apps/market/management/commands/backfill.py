@@ -10,7 +10,7 @@ from tqdm import tqdm
 from apps.market.binance.archive import BinanceArchive
 from apps.market.binance.rest import Banned, BinanceRest
 from apps.market.gaps import ONE_MINUTE, candle_gaps_list, candles_first_open_time
-from apps.market.management.commands._arguments import symbol_names, symbols_selected, time_range_checked, utc_time
+from apps.market.management.commands._arguments import add_selection_arguments, symbols_selected, time_range_checked
 from apps.market.models import Symbol
 from apps.market.services.backfill import Sources, last_settled_minute, symbol_backfill
 from apps.market.transport import TransportError
@@ -42,9 +42,7 @@ class Command(BaseCommand):
     help = "Fetch missing 1m candles: the archive for whole past months and days, REST for the rest. Resumable."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--symbols", type=symbol_names, help="Comma-separated; default: every tracked symbol.")
-        parser.add_argument("--since", type=utc_time, help="Default: MARKET_HISTORY_DAYS ago (2 years).")
-        parser.add_argument("--until", type=utc_time, help="Default: now.")
+        add_selection_arguments(parser, since_help="Default: MARKET_HISTORY_DAYS ago (2 years).")
         parser.add_argument(
             "--fill-gaps", action="store_true", help="Only the holes after each symbol's first stored candle."
         )

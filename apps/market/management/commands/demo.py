@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.market.management.commands._arguments import add_server_arguments
 from apps.market.models import Symbol
 from fakes.binance_server import FakeBinance
 from fakes.market import demo_market
@@ -11,8 +12,7 @@ class Command(BaseCommand):
     help = "Serve like `serve`, against our fake exchange replaying recorded Binance candles (no internet needed)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        add_server_arguments(parser)
 
     def handle(self, *args: object, host: str, port: int, **options: object) -> None:
         market = demo_market()

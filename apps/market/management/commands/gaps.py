@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandParser
 
 from apps.market.gaps import ONE_MINUTE, candle_gaps_list, candles_first_open_time
-from apps.market.management.commands._arguments import symbol_names, symbols_selected, time_range_checked, utc_time
+from apps.market.management.commands._arguments import add_selection_arguments, symbols_selected, time_range_checked
 from apps.market.services.backfill import last_settled_minute
 
 
@@ -11,9 +11,7 @@ class Command(BaseCommand):
     help = "List the missing 1m candle ranges of each symbol (exchange-side gaps excluded)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--symbols", type=symbol_names, help="Comma-separated; default: every tracked symbol.")
-        parser.add_argument("--since", type=utc_time, help="Default: each symbol's first stored candle.")
-        parser.add_argument("--until", type=utc_time, help="Default: now.")
+        add_selection_arguments(parser, since_help="Default: each symbol's first stored candle.")
 
     def handle(self, *args: object, symbols: list[str] | None, since: datetime | None, until: datetime | None,
                **options: object) -> None:  # fmt: skip

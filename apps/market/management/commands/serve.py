@@ -2,6 +2,7 @@ from daphne.cli import CommandLineInterface
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.market.management.commands._arguments import add_server_arguments
 from config.embedded_beat import EmbeddedBeat
 
 
@@ -9,8 +10,7 @@ class Command(BaseCommand):
     help = "Serve HTTP and WebSocket with daphne; on the embedded default also run the beat schedule in-process."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        add_server_arguments(parser)
 
     def handle(self, *args: object, host: str, port: int, **options: object) -> None:
         beat = None
