@@ -9,6 +9,14 @@ DAY_MS = 1440 * MINUTE_MS
 FIRST_MONDAY_MS = 4 * DAY_MS
 
 
+def datetime_from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def ms_from_datetime(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 @dataclass(frozen=True)
 class Interval:
     name: str
@@ -21,15 +29,15 @@ class Interval:
 
     def bucket_start_ms(self, time_ms: int) -> int:
         if self.ms is None:
-            moment = datetime.fromtimestamp(time_ms / 1000, tz=UTC)
-            return int(datetime(moment.year, moment.month, 1, tzinfo=UTC).timestamp() * 1000)
+            moment = datetime_from_ms(time_ms)
+            return ms_from_datetime(datetime(moment.year, moment.month, 1, tzinfo=UTC))
         return time_ms - (time_ms - self.origin_ms) % self.ms
 
     def next_bucket_ms(self, bucket_start_ms: int) -> int:
         if self.ms is None:
-            moment = datetime.fromtimestamp(bucket_start_ms / 1000, tz=UTC)
+            moment = datetime_from_ms(bucket_start_ms)
             year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-            return int(datetime(year, month, 1, tzinfo=UTC).timestamp() * 1000)
+            return ms_from_datetime(datetime(year, month, 1, tzinfo=UTC))
         return bucket_start_ms + self.ms
 
 

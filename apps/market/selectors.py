@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -6,7 +5,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.market import timescale
-from apps.market.intervals import Interval
+from apps.market.intervals import Interval, datetime_from_ms, ms_from_datetime
 from apps.market.models import Candle, Symbol
 
 EIGHT_PLACES = Decimal("1e-8")
@@ -27,12 +26,8 @@ class Kline(NamedTuple):
     taker_buy_quote_volume: Decimal
 
 
-def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 def _origin(interval: Interval) -> str:
-    return _datetime(interval.origin_ms).isoformat()
+    return datetime_from_ms(interval.origin_ms).isoformat()
 
 
 def _bucket_epoch_sql(interval: Interval) -> str:
@@ -102,14 +97,14 @@ def _stored_edge_ms(symbol: Symbol, *, start_ms: int | None, end_ms: int | None)
     """The first stored 1m open time at or after start, or else the last at or before end: one index probe."""
     candles = Candle.objects.filter(symbol=symbol)
     if start_ms is not None:
-        edge = candles.filter(open_time__gte=_datetime(start_ms)).order_by("open_time").first()
+        edge = candles.filter(open_time__gte=datetime_from_ms(start_ms)).order_by("open_time").first()
     else:
         edge = (
-            candles.filter(open_time__lte=_datetime(end_ms if end_ms is not None else MAX_MS))
+            candles.filter(open_time__lte=datetime_from_ms(end_ms if end_ms is not None else MAX_MS))
             .order_by("-open_time")
             .first()
         )
-    return int(edge.open_time.timestamp() * 1000) if edge else None
+    return ms_from_datetime(edge.open_time) if edge else None
 
 
 def _row_window(
@@ -143,7 +138,7 @@ def klines_aggregate(
     window = _row_window(symbol, interval, start_ms, end_ms, limit)
     if window is None:
         return []
-    bounds = [connection.ops.adapt_datetimefield_value(_datetime(ms)) for ms in window]
+    bounds = [connection.ops.adapt_datetimefield_value(datetime_from_ms(ms)) for ms in window]
     with connection.cursor() as cursor:
         cursor.execute(_aggregate_sql(interval), [symbol.id, *bounds, symbol.id, symbol.id])
         rows = cursor.fetchall()

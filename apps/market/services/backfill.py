@@ -16,7 +16,7 @@ from django.db.models import F
 from apps.market.binance.archive import ArchiveError, BinanceArchive
 from apps.market.binance.rest import KLINES_MAX_LIMIT, Banned, BinanceRest
 from apps.market.gaps import ONE_MINUTE, TimeRange, candle_gaps_list
-from apps.market.intervals import INTERVALS, MINUTE_MS
+from apps.market.intervals import INTERVALS, MINUTE_MS, datetime_from_ms, ms_from_datetime
 from apps.market.klines import InvalidKline, klines_parse, open_time_ms
 from apps.market.models import ExchangeGap, Symbol
 from apps.market.services.candles import candles_upsert
@@ -55,14 +55,6 @@ class Sources:
     archive: BinanceArchive | None = None
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 def last_settled_minute(now: datetime) -> datetime:
     """The end of the minutes the exchange's REST answers can be trusted to hold by now."""
     return now.replace(second=0, microsecond=0) - SETTLING
@@ -82,10 +74,10 @@ def _open_times(raw_rows: Sequence) -> list[int]:
 def _record_exchange_gaps(symbol: Symbol, open_times: list[int], start: datetime, end: datetime) -> int:
     """[start, end) has been answered for in full by the exchange: its minutes without a candle are its own gaps."""
     gaps = []
-    expected = _ms(start)
-    for open_ms in [*open_times, _ms(end)]:
+    expected = ms_from_datetime(start)
+    for open_ms in [*open_times, ms_from_datetime(end)]:
         if open_ms > expected:
-            gaps.append((_datetime(expected), _datetime(min(open_ms, _ms(end)))))
+            gaps.append((datetime_from_ms(expected), datetime_from_ms(min(open_ms, ms_from_datetime(end)))))
         expected = max(expected, open_ms + MINUTE_MS)
     for gap_start, gap_end in gaps:
         try:
@@ -116,7 +108,7 @@ def _listing_note(symbol: Symbol, rest: BinanceRest) -> None:
     first = rest.klines(symbol=symbol.symbol, start_ms=0, end_ms=int(time.time() * 1000), limit=1)
     open_times = _open_times(first)
     if open_times:
-        symbol.listed_at = _datetime(open_times[0])
+        symbol.listed_at = datetime_from_ms(open_times[0])
         symbol.save(update_fields=["listed_at"])
         logger.info("%s: first candle at %s; its history starts there", symbol, symbol.listed_at)
 
@@ -127,12 +119,14 @@ def _fill_from_rest(
     cursor, end = gap
     settled_end = min(end, last_settled_minute(datetime.now(UTC)))
     while cursor < end:
-        raw_rows = rest.klines(symbol=symbol.symbol, start_ms=_ms(cursor), end_ms=_ms(end) - 1)
+        raw_rows = rest.klines(
+            symbol=symbol.symbol, start_ms=ms_from_datetime(cursor), end_ms=ms_from_datetime(end) - 1
+        )
         now_ms = time.time() * 1000
         _store(symbol, [row for row in raw_rows if _closed(row, now_ms)], "REST klines", report)
         open_times = _open_times(raw_rows)
         full_page = len(raw_rows) >= KLINES_MAX_LIMIT and open_times
-        page_end = _datetime(open_times[-1]) + ONE_MINUTE if full_page else settled_end
+        page_end = datetime_from_ms(open_times[-1]) + ONE_MINUTE if full_page else settled_end
         if page_end > cursor:
             report.exchange_gaps += _record_exchange_gaps(symbol, open_times, cursor, page_end)
             progress(int((page_end - cursor) / ONE_MINUTE))
@@ -146,7 +140,7 @@ def _archive_files(start: datetime, end: datetime, now: datetime) -> Iterator[tu
     published_before = now - ARCHIVE_LAG
     day = start if start == start.replace(hour=0, minute=0) else start.replace(hour=0, minute=0) + DAY
     while day + DAY <= min(end, published_before):
-        month_end = _datetime(MONTH.next_bucket_ms(_ms(day)))
+        month_end = datetime_from_ms(MONTH.next_bucket_ms(ms_from_datetime(day)))
         if day.day == 1 and month_end <= min(end, published_before):
             yield day, month_end
             day = month_end
