@@ -6,8 +6,8 @@ from django.core.management import CommandError, call_command
 
 from apps.market.binance.archive import BinanceArchive
 from apps.market.binance.rest import BinanceRest
-from apps.market.gaps import candle_gaps_list
 from apps.market.models import Candle, ExchangeGap
+from apps.market.selectors import candle_gaps_list
 from apps.market.services.backfill import Sources, symbol_backfill
 from apps.market.services.symbols import symbols_sync
 from fakes.binance_server import FakeBinance

@@ -15,10 +15,10 @@ from django.db.models import F
 
 from apps.market.binance.archive import ArchiveError, BinanceArchive
 from apps.market.binance.rest import KLINES_MAX_LIMIT, Banned, BinanceRest
-from apps.market.gaps import ONE_MINUTE, TimeRange, candle_gaps_list
 from apps.market.intervals import INTERVALS, MINUTE_MS, datetime_from_ms, ms_from_datetime
 from apps.market.klines import InvalidKline, klines_parse, open_time_ms
 from apps.market.models import ExchangeGap, Symbol
+from apps.market.selectors import ONE_MINUTE, TimeRange, candle_gaps_list
 from apps.market.services.candles import candles_upsert
 from apps.market.transport import TransportError
 

@@ -9,9 +9,9 @@ from tqdm import tqdm
 
 from apps.market.binance.archive import BinanceArchive
 from apps.market.binance.rest import Banned, BinanceRest
-from apps.market.gaps import ONE_MINUTE, candle_gaps_list, candles_first_open_time
 from apps.market.management.commands._arguments import add_selection_arguments, symbols_selected, time_range_checked
 from apps.market.models import Symbol
+from apps.market.selectors import ONE_MINUTE, candle_gaps_list, candles_first_open_time
 from apps.market.services.backfill import Sources, last_settled_minute, symbol_backfill
 from apps.market.transport import TransportError
 

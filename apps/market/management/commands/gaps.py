@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.market.gaps import ONE_MINUTE, candle_gaps_list, candles_first_open_time
 from apps.market.management.commands._arguments import add_selection_arguments, symbols_selected, time_range_checked
+from apps.market.selectors import ONE_MINUTE, candle_gaps_list, candles_first_open_time
 from apps.market.services.backfill import last_settled_minute
 
 
