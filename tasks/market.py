@@ -20,27 +20,34 @@ def sync_symbols() -> None:
         symbols_rank_by_volume(rest=rest)
 
 
-def _fan_out(days: int, expires: int) -> None:
+def _fan_out(days: int, *, from_newest: bool, expires: int) -> None:
     until = datetime.now(UTC)
     since = until - timedelta(days=days)
     chunks = tracked_symbol_chunks(
         first_chunk=settings.MARKET_PRIORITY_SYMBOLS, chunk_size=settings.MARKET_BACKFILL_CHUNK_SYMBOLS
     )
     for symbol_ids in chunks:
-        backfill_symbols.apply_async((symbol_ids, since.isoformat(), until.isoformat()), expires=expires)
+        backfill_symbols.apply_async((symbol_ids, since.isoformat(), until.isoformat(), from_newest), expires=expires)
 
 
 @app.task(name="market.catch_up")
 def catch_up() -> None:
-    """Keep the recent window of every tracked symbol complete, most liquid symbols first."""
-    _fan_out(settings.MARKET_RECENT_WINDOW_DAYS, expires=55)
+    """Bring every tracked symbol up to the last closed minute, most liquid first; on the first start, this fills
+    the recent window (MARKET_RECENT_WINDOW_DAYS) that the indicators need."""
+    _fan_out(settings.MARKET_RECENT_WINDOW_DAYS, from_newest=True, expires=55)
 
 
 @app.task(name="market.backfill_history")
 def backfill_history() -> None:
-    _fan_out(settings.MARKET_HISTORY_DAYS, expires=590)
+    """Fill every hole in MARKET_HISTORY_DAYS of history, most liquid symbols first."""
+    _fan_out(settings.MARKET_HISTORY_DAYS, from_newest=False, expires=590)
 
 
 @app.task(name="market.backfill_symbols")
-def backfill_symbols(symbol_ids: list[int], since: str, until: str) -> None:
-    symbols_backfill(symbol_ids=symbol_ids, since=datetime.fromisoformat(since), until=datetime.fromisoformat(until))
+def backfill_symbols(symbol_ids: list[int], since: str, until: str, from_newest: bool = False) -> None:
+    symbols_backfill(
+        symbol_ids=symbol_ids,
+        since=datetime.fromisoformat(since),
+        until=datetime.fromisoformat(until),
+        from_newest=from_newest,
+    )

@@ -206,3 +206,7 @@ def candle_gaps_list(*, symbol: Symbol, start: datetime, end: datetime) -> list[
 
 def candles_first_open_time(*, symbol: Symbol) -> datetime | None:
     return Candle.objects.filter(symbol=symbol).aggregate(first=Min("open_time"))["first"]
+
+
+def candles_last_open_time(*, symbol: Symbol) -> datetime | None:
+    return Candle.objects.filter(symbol=symbol).aggregate(last=Max("open_time"))["last"]

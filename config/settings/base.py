@@ -106,7 +106,8 @@ BINANCE_MAX_RETRIES = env.int("BINANCE_MAX_RETRIES", default=5)
 MARKET_QUOTE_ASSETS = env.list("MARKET_QUOTE_ASSETS", default=["USDT"])
 # The first start backfills this many of the most liquid symbols first, over MARKET_RECENT_WINDOW_DAYS.
 MARKET_PRIORITY_SYMBOLS = env.int("MARKET_PRIORITY_SYMBOLS", default=50)
-MARKET_RECENT_WINDOW_DAYS = env.int("MARKET_RECENT_WINDOW_DAYS", default=10)
+# 1d EMA/SMA 200 need 200 daily candles: the first start fills this window before the rest of the history.
+MARKET_RECENT_WINDOW_DAYS = env.int("MARKET_RECENT_WINDOW_DAYS", default=210)
 MARKET_HISTORY_DAYS = env.int("MARKET_HISTORY_DAYS", default=730)
 MARKET_BACKFILL_CHUNK_SYMBOLS = env.int("MARKET_BACKFILL_CHUNK_SYMBOLS", default=10)
 

@@ -53,3 +53,20 @@ def test_catch_up_completes_the_recent_window_of_every_tracked_symbol(live_excha
     stored = Candle.objects.filter(symbol__symbol="BTCUSDT").count()
     assert 1438 <= stored <= 1440, "the day, less the minutes that had not settled yet"
     assert not Candle.objects.filter(symbol__symbol="ETHUSDT").exists(), "an inactive symbol is left alone"
+
+
+def test_catch_up_fetches_only_each_symbols_tail_and_leaves_older_holes_to_the_history_backfill(live_exchange):
+    sync_symbols.delay()
+    catch_up.delay()
+    btc = Candle.objects.filter(symbol__symbol="BTCUSDT").order_by("open_time")
+    newest = btc.last().open_time
+    hole = btc[100].open_time
+    Candle.objects.filter(symbol__symbol="BTCUSDT", open_time__in=[hole, newest]).delete()
+    requests_before = len(live_exchange.requests)
+
+    catch_up.delay()
+
+    assert btc.filter(open_time=newest).exists()
+    assert not btc.filter(open_time=hole).exists()
+    klines = [r for r in live_exchange.requests[requests_before:] if r.path == "/api/v3/klines"]
+    assert len(klines) == 2, "one request for each tracked symbol's tail"

@@ -18,7 +18,7 @@ from apps.market.binance.rest import KLINES_MAX_LIMIT, Banned, BinanceRest
 from apps.market.intervals import INTERVALS, MINUTE_MS, datetime_from_ms, ms_from_datetime
 from apps.market.klines import InvalidKline, klines_parse, open_time_ms
 from apps.market.models import ExchangeGap, Symbol
-from apps.market.selectors import ONE_MINUTE, TimeRange, candle_gaps_list
+from apps.market.selectors import ONE_MINUTE, TimeRange, candle_gaps_list, candles_last_open_time
 from apps.market.services.candles import candles_upsert
 from apps.market.transport import TransportError
 
@@ -222,17 +222,27 @@ def tracked_symbol_chunks(*, first_chunk: int, chunk_size: int) -> list[list[int
     return [chunk for chunk in chunks if chunk]
 
 
-def symbols_backfill(*, symbol_ids: list[int], since: datetime, until: datetime) -> list[BackfillReport]:
+def _start(symbol: Symbol, since: datetime, *, from_newest: bool) -> datetime:
+    newest = candles_last_open_time(symbol=symbol) if from_newest else None
+    return newest if newest is not None and newest > since else since
+
+
+def symbols_backfill(
+    *, symbol_ids: list[int], since: datetime, until: datetime, from_newest: bool = False
+) -> list[BackfillReport]:
     """Backfill several symbols, one after the other; a symbol's failure is logged and the others go on.
 
-    A ban (HTTP 418) stops the whole run: nothing may be sent until it is over.
+    `from_newest` (the minute-by-minute catch-up) starts each symbol at its newest stored candle when that lies
+    after `since`: a cheap look at the tail, leaving older holes to the history backfill. A ban (HTTP 418) stops
+    the whole run: nothing may be sent until it is over.
     """
     reports = []
     rest, archive = BinanceRest(), BinanceArchive()
     try:
         for symbol in Symbol.objects.filter(id__in=symbol_ids):
+            start = _start(symbol, since, from_newest=from_newest)
             try:
-                reports.append(symbol_backfill(symbol=symbol, since=since, until=until, sources=Sources(rest, archive)))
+                reports.append(symbol_backfill(symbol=symbol, since=start, until=until, sources=Sources(rest, archive)))
             except Banned:
                 raise
             except TransportError as error:
