@@ -48,7 +48,7 @@ class FakeBinance:
         self.unpublished: set[str] = set()  # archive file names to answer 404 for, as before Binance publishes them
         self._host, self._port = host, port
         self._lock = threading.Lock()
-        self._failures: list[int] = []  # statuses to answer next; 0 drops the connection
+        self._failures: list[int] = []  # statuses to answer next; 0 drops the connection, 200 garbles the body
         self._minute, self._used = 0, 0
         self._blocked_until = 0.0
         self._loop = asyncio.new_event_loop()
@@ -62,6 +62,10 @@ class FakeBinance:
 
     def drop_next(self, count: int) -> None:
         self.fail_next(count, status=0)
+
+    def garble_next(self, count: int) -> None:
+        """The next `count` REST requests get HTTP 200 with an HTML page, as from a proxy in the way."""
+        self.fail_next(count, status=200)
 
     @property
     def used_weight(self) -> int:
@@ -151,6 +155,8 @@ class FakeBinance:
             message = (f"Too many requests; current limit of IP is {self.weight_limit} requests per minute. "
                        "Please use the websocket for live updates to avoid polling the API.")  # fmt: skip
             return _error(429, -1003, message, retry)
+        if failure == 200:
+            return web.Response(text="<html><body>upstream connect error</body></html>", content_type="text/html")
         if failure:
             return _error(failure, -1001, "Internal error; unable to process your request. Please try again.")
         return None

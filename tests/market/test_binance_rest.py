@@ -83,3 +83,10 @@ def test_symbol_sync_keeps_spot_pairs_of_the_configured_quote_assets(rest):
     assert [(s.symbol, s.status, str(s.tick_size), str(s.step_size)) for s in synced] == [
         ("BTCUSDT", "TRADING", "0.01000000", "0.00001000")
     ]
+
+
+def test_a_garbled_answer_is_retried_not_trusted(rest, exchange):
+    exchange.garble_next(2)
+
+    assert len(_klines(rest)) == 61
+    assert [request.status for request in exchange.requests] == [200, 200, 200]

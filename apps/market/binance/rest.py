@@ -53,6 +53,13 @@ def _retry_after(response: httpx.Response) -> float:
         return 60.0
 
 
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _error_body(response: httpx.Response) -> tuple[int | None, str]:
     try:
         body = response.json()
@@ -86,17 +93,17 @@ class BinanceRest:
         self.close()
 
     def exchange_info(self) -> dict[str, Any]:
-        return self._get("/api/v3/exchangeInfo", {}, WEIGHT_EXCHANGE_INFO)
+        return self._get("/api/v3/exchangeInfo", {}, WEIGHT_EXCHANGE_INFO, expect=dict)
 
     def tickers_24h(self) -> list[dict[str, Any]]:
-        return self._get("/api/v3/ticker/24hr", {}, WEIGHT_TICKER_24H_ALL)
+        return self._get("/api/v3/ticker/24hr", {}, WEIGHT_TICKER_24H_ALL, expect=list)
 
     def klines(self, *, symbol: str, start_ms: int, end_ms: int, limit: int = KLINES_MAX_LIMIT) -> list[list]:
         """1m klines with open time in [start_ms, end_ms], oldest first, at most `limit`."""
         params = {"symbol": symbol, "interval": "1m", "startTime": start_ms, "endTime": end_ms, "limit": limit}
-        return self._get("/api/v3/klines", params, WEIGHT_KLINES)
+        return self._get("/api/v3/klines", params, WEIGHT_KLINES, expect=list)
 
-    def _get(self, path: str, params: dict[str, Any], weight: int) -> Any:
+    def _get(self, path: str, params: dict[str, Any], weight: int, *, expect: type) -> Any:
         for attempt in range(self.max_retries + 1):
             self.budget.acquire(weight)
             try:
@@ -106,8 +113,12 @@ class BinanceRest:
             else:
                 self._observe_weight(response)
                 if response.is_success:
-                    return response.json()
-                failure = self._failure(path, response)
+                    body = _json(response)
+                    if isinstance(body, expect):
+                        return body
+                    failure = f"HTTP 200 without a JSON {expect.__name__}: {response.text[:100]!r}"
+                else:
+                    failure = self._failure(path, response)
             if attempt < self.max_retries:
                 delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) * random.uniform(0.5, 1.0)
                 logger.warning("binance %s failed (%s); retry %d in %.1fs", path, failure, attempt + 1, delay)
