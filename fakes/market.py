@@ -14,6 +14,10 @@ DAY_MS = 1440 * MINUTE_MS
 WEEK_MS = 7 * DAY_MS
 
 
+def _open_ms(row: list) -> int:
+    return int(row[0])
+
+
 def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
@@ -37,7 +41,7 @@ class FakeMarket:
 
     def add_symbol(self, symbol: FakeSymbol, rows: list[list]) -> None:
         self.symbols[symbol.symbol] = symbol
-        self._candles[symbol.symbol] = sorted(rows, key=lambda row: int(row[0]))
+        self._candles[symbol.symbol] = sorted(rows, key=_open_ms)
 
     def candles(self, symbol: str) -> list[list]:
         """The ground truth rows, in time order; tests may corrupt one in place."""
@@ -50,12 +54,11 @@ class FakeMarket:
     def visible(self, symbol: str) -> list[list]:
         """Candles opened by now; the last may still be forming (its close time in the future)."""
         rows = self._candles[symbol]
-        return rows[: bisect.bisect_right(rows, self.clock(), key=lambda row: int(row[0]))]
+        return rows[: bisect.bisect_right(rows, self.clock(), key=_open_ms)]
 
     def between(self, symbol: str, start_ms: int, end_ms: int) -> list[list]:
         rows = self.visible(symbol)
-        key = lambda row: int(row[0])  # noqa: E731
-        return rows[bisect.bisect_left(rows, start_ms, key=key) : bisect.bisect_right(rows, end_ms, key=key)]
+        return rows[bisect.bisect_left(rows, start_ms, key=_open_ms) : bisect.bisect_right(rows, end_ms, key=_open_ms)]
 
     @property
     def derived_symbols(self) -> list[str]:
