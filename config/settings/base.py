@@ -111,6 +111,11 @@ MARKET_RECENT_WINDOW_DAYS = env.int("MARKET_RECENT_WINDOW_DAYS", default=210)
 MARKET_HISTORY_DAYS = env.int("MARKET_HISTORY_DAYS", default=730)
 MARKET_BACKFILL_CHUNK_SYMBOLS = env.int("MARKET_BACKFILL_CHUNK_SYMBOLS", default=10)
 
+# Live stream: tickers reach clients at most once per this many seconds (klines: every update); a client that
+# cannot keep up loses its oldest queued frames beyond STREAM_CLIENT_BUFFER instead of slowing anyone else.
+STREAM_TICKER_INTERVAL_SECONDS = env.float("STREAM_TICKER_INTERVAL_SECONDS", default=1.0)
+STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
