@@ -12,12 +12,14 @@ import io
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
 
 from fakes import recorded
+from fakes.binance_stream import FakeStreams, Replay, ReplayClock
 from fakes.market import DAY_MS, FakeMarket, demo_market
 
 INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
@@ -54,6 +56,7 @@ class FakeBinance:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-binance", daemon=True)
         self._runner: web.AppRunner | None = None
+        self.streams = FakeStreams(market)
 
     # -- control, from tests
     def fail_next(self, count: int, status: int = 503) -> None:
@@ -75,6 +78,27 @@ class FakeBinance:
     @property
     def rest_url(self) -> str:
         return f"http://{self._host}:{self._port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self._host}:{self._port}"
+
+    def call(self, function: Callable[[], object]) -> object:
+        """Run `function` (a plain callable or one returning a coroutine) in the fake's event loop; wait for it."""
+
+        async def run() -> object:
+            result = function()
+            return await result if asyncio.iscoroutine(result) else result
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+
+    def replay(self, *, start_ms: int, minutes: int, minutes_per_second: float) -> Replay:
+        """Start replaying the market over the streams, its clock moving with the replay; returns at once."""
+        clock = ReplayClock(start_ms)
+        self.market.clock = clock
+        replay = Replay(self.streams, clock, start_ms=start_ms, minutes=minutes, minutes_per_second=minutes_per_second)
+        asyncio.run_coroutine_threadsafe(replay.run(), self._loop)
+        return replay
 
     archive_url = rest_url
 
@@ -104,6 +128,7 @@ class FakeBinance:
         app.router.add_get("/api/v3/ping", self._ping)
         app.router.add_get("/api/v3/time", self._time)
         app.router.add_get("/data/spot/{period}/klines/{symbol}/1m/{name}", self._archive)
+        app.router.add_get("/stream", self.streams.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)

@@ -60,6 +60,11 @@ class FakeMarket:
         rows = self.visible(symbol)
         return rows[bisect.bisect_left(rows, start_ms, key=_open_ms) : bisect.bisect_right(rows, end_ms, key=_open_ms)]
 
+    def candle_at(self, symbol: str, open_ms: int) -> list | None:
+        rows = self._candles[symbol]
+        index = bisect.bisect_left(rows, open_ms, key=_open_ms)
+        return rows[index] if index < len(rows) and _open_ms(rows[index]) == open_ms else None
+
     @property
     def derived_symbols(self) -> list[str]:
         return [name for name, symbol in self.symbols.items() if symbol.derived]

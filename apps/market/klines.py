@@ -39,7 +39,7 @@ class InvalidKline(ValueError):
     pass
 
 
-def _decimal_text(value: object, name: str) -> str:
+def decimal_text(value: object, name: str) -> str:
     text = value if isinstance(value, str) else None
     if text is not None and DECIMAL_TEXT.fullmatch(text):
         return text
@@ -77,12 +77,12 @@ def candle_row(symbol_id: int, raw: Sequence[object]) -> CandleRow:
     if not isinstance(raw, list | tuple) or len(raw) < 11:
         raise InvalidKline(f"expected 12 kline fields, got {raw!r}")
     open_ms = open_time_ms(raw[0])
-    open_, high, low, close = (_decimal_text(raw[i], name) for i, name in enumerate(PRICE_FIELDS, 1))
-    volume = _decimal_text(raw[5], "volume")
-    quote_volume = _decimal_text(raw[7], "quote volume")
+    open_, high, low, close = (decimal_text(raw[i], name) for i, name in enumerate(PRICE_FIELDS, 1))
+    volume = decimal_text(raw[5], "volume")
+    quote_volume = decimal_text(raw[7], "quote volume")
     trades = _integer(raw[8], "trade count")
-    taker_buy_volume = _decimal_text(raw[9], "taker buy volume")
-    taker_buy_quote_volume = _decimal_text(raw[10], "taker buy quote volume")
+    taker_buy_volume = decimal_text(raw[9], "taker buy volume")
+    taker_buy_quote_volume = decimal_text(raw[10], "taker buy quote volume")
     _check_prices(float(open_), float(high), float(low), float(close))
     if trades < 0:
         raise InvalidKline(f"trade count is negative: {trades}")

@@ -208,5 +208,5 @@ def candles_first_open_time(*, symbol: Symbol) -> datetime | None:
     return Candle.objects.filter(symbol=symbol).aggregate(first=Min("open_time"))["first"]
 
 
-def candles_last_open_time(*, symbol: Symbol) -> datetime | None:
-    return Candle.objects.filter(symbol=symbol).aggregate(last=Max("open_time"))["last"]
+def candles_last_open_time(*, symbol: Symbol, before: datetime) -> datetime | None:
+    return Candle.objects.filter(symbol=symbol, open_time__lt=before).aggregate(last=Max("open_time"))["last"]

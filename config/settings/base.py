@@ -111,6 +111,14 @@ MARKET_RECENT_WINDOW_DAYS = env.int("MARKET_RECENT_WINDOW_DAYS", default=210)
 MARKET_HISTORY_DAYS = env.int("MARKET_HISTORY_DAYS", default=730)
 MARKET_BACKFILL_CHUNK_SYMBOLS = env.int("MARKET_BACKFILL_CHUNK_SYMBOLS", default=10)
 
+# The streamer: streams per Binance connection (its limit is 1024), how often it re-reads the tracked symbols,
+# after how long without a message a connection counts as dead, when each connection is replaced ahead of
+# Binance's 24-hour cut, and how often closed candles are written.
+STREAM_MAX_PER_CONNECTION = env.int("STREAM_MAX_PER_CONNECTION", default=1000)
+STREAM_SYMBOLS_REFRESH_SECONDS = env.float("STREAM_SYMBOLS_REFRESH_SECONDS", default=30.0)
+STREAM_SILENCE_SECONDS = env.float("STREAM_SILENCE_SECONDS", default=10.0)
+STREAM_ROTATE_SECONDS = env.float("STREAM_ROTATE_SECONDS", default=23.5 * 3600)
+STREAM_FLUSH_SECONDS = env.float("STREAM_FLUSH_SECONDS", default=1.0)
 # Live stream: tickers reach clients at most once per this many seconds (klines: every update); a client that
 # cannot keep up loses its oldest queued frames beyond STREAM_CLIENT_BUFFER instead of slowing anyone else.
 STREAM_TICKER_INTERVAL_SECONDS = env.float("STREAM_TICKER_INTERVAL_SECONDS", default=1.0)

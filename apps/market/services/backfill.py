@@ -222,8 +222,8 @@ def tracked_symbol_chunks(*, first_chunk: int, chunk_size: int) -> list[list[int
     return [chunk for chunk in chunks if chunk]
 
 
-def _start(symbol: Symbol, since: datetime, *, from_newest: bool) -> datetime:
-    newest = candles_last_open_time(symbol=symbol) if from_newest else None
+def _start(symbol: Symbol, since: datetime, until: datetime, *, from_newest: bool) -> datetime:
+    newest = candles_last_open_time(symbol=symbol, before=until) if from_newest else None
     return newest if newest is not None and newest > since else since
 
 
@@ -232,15 +232,15 @@ def symbols_backfill(
 ) -> list[BackfillReport]:
     """Backfill several symbols, one after the other; a symbol's failure is logged and the others go on.
 
-    `from_newest` (the minute-by-minute catch-up) starts each symbol at its newest stored candle when that lies
-    after `since`: a cheap look at the tail, leaving older holes to the history backfill. A ban (HTTP 418) stops
+    `from_newest` (the minute-by-minute catch-up, the streamer after a reconnect) starts each symbol at its newest
+    candle stored before `until` when that lies after `since`: a cheap look at the tail, leaving older holes to the history backfill. A ban (HTTP 418) stops
     the whole run: nothing may be sent until it is over.
     """
     reports = []
     rest, archive = BinanceRest(), BinanceArchive()
     try:
         for symbol in Symbol.objects.filter(id__in=symbol_ids):
-            start = _start(symbol, since, from_newest=from_newest)
+            start = _start(symbol, since, until, from_newest=from_newest)
             try:
                 reports.append(symbol_backfill(symbol=symbol, since=start, until=until, sources=Sources(rest, archive)))
             except Banned:

@@ -1,0 +1,246 @@
+"""The streamer: Binance's live klines and tickers into the candle store, the live state and the channel layer.
+
+Its symbols (this shard's share of the tracked ones) are spread over connections of at most
+STREAM_MAX_PER_CONNECTION streams. Each connection reconnects with exponential backoff and jitter when dropped or
+silent, and is replaced before Binance's 24-hour cut by a new one that takes over once it delivers (overlapping
+events are deduplicated). After any (re)connect, the minutes between a symbol's newest stored candle and the first
+closed kline on the new connection are filled from REST, so the candle table never has a hole.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from apps.market.binance.events import EventCounters, InvalidEvent, KlineEvent, envelope, kline_event, mini_tickers
+from apps.market.binance.stream import TICKERS, StreamConnection, combined_url, kline_stream_name
+from apps.market.intervals import datetime_from_ms
+from apps.market.klines import CandleRow
+from apps.market.live import TICKER, kline_stream, live_klines_set, live_publish, live_tickers_set
+from apps.market.models import Symbol
+from apps.market.services.backfill import symbols_backfill
+from apps.market.services.candles import candles_upsert
+from apps.market.transport import TransportError
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+HEARTBEAT_TTL_SECONDS = 300
+CONNECTION_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI)
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int = 0
+    count: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def symbols(self) -> dict[str, int]:
+        tracked = Symbol.objects.tracked().order_by("id").values_list("symbol", "id")
+        return {name: symbol_id for name, symbol_id in tracked if symbol_id % self.count == self.index}
+
+
+@dataclass
+class SymbolClock:
+    """Per symbol: the newest event and closed candle seen, to drop stale and repeated events."""
+
+    event_ms: int = 0
+    closed_open_ms: int = 0
+
+
+@dataclass
+class Batch:
+    candles: dict[tuple[int, int], CandleRow] = field(default_factory=dict)
+    klines: dict[str, dict] = field(default_factory=dict)
+    tickers: dict[str, dict] = field(default_factory=dict)
+
+
+def stream_plan(symbols: list[str], per_connection: int) -> list[list[str]]:
+    """Stream names per connection: the tickers first, then each symbol's klines, at most `per_connection` each."""
+    names = [TICKERS, *(kline_stream_name(symbol) for symbol in sorted(symbols))]
+    return [names[start : start + per_connection] for start in range(0, len(names), per_connection)]
+
+
+class Streamer:
+    def __init__(self, shard: Shard = Shard()) -> None:
+        self.shard = shard
+        self.counters = EventCounters()
+        self.symbol_ids: dict[str, int] = {}
+        self._clocks: dict[str, SymbolClock] = {}
+        self._batch = Batch()
+        self._tickers_due = 0.0
+        self._fills: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+        self._connections: dict[int, asyncio.Task] = {}
+        self._plan: list[list[str]] = []
+        self._stopping = asyncio.Event()
+        # Symbols of a (re)opened connection whose first closed kline has not arrived: the REST fill waits for it.
+        self._awaiting_first_close: set[str] = set()
+
+    async def run(self) -> None:
+        tasks = [
+            asyncio.create_task(loop()) for loop in (self._follow_symbols, self._flush_forever, self._fill_forever)
+        ]
+        try:
+            await self._stopping.wait()
+        finally:
+            for task in [*tasks, *self._connections.values()]:
+                task.cancel()
+            await asyncio.gather(*tasks, *self._connections.values(), return_exceptions=True)
+            await self._flush()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # -- which streams, on which connections
+    async def _follow_symbols(self) -> None:
+        """Pick up symbols (de)activated in the admin: connections whose streams changed are replaced."""
+        while True:
+            self.symbol_ids = await sync_to_async(self.shard.symbols, thread_sensitive=False)()
+            plan = stream_plan(list(self.symbol_ids), settings.STREAM_MAX_PER_CONNECTION)
+            for index, streams in enumerate(plan):
+                if index >= len(self._plan) or self._plan[index] != streams:
+                    self._replace(index, streams)
+            for index in range(len(plan), len(self._plan)):
+                self._connections.pop(index).cancel()
+            self._plan = plan
+            await asyncio.sleep(settings.STREAM_SYMBOLS_REFRESH_SECONDS)
+
+    def _replace(self, index: int, streams: list[str]) -> None:
+        previous = self._connections.get(index)
+        self._connections[index] = asyncio.create_task(self._keep_connected(index, streams, previous))
+
+    async def _keep_connected(self, index: int, streams: list[str], previous: asyncio.Task | None) -> None:
+        attempt = 0
+        while True:
+            received, reason = await self._connect_once(index, streams, previous)
+            if received:
+                attempt, previous = 0, None
+            delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) * random.uniform(0.5, 1.5)
+            attempt += 1
+            logger.warning("stream connection %d lost (%s); reconnecting in %.1fs", index, reason, delay)
+            await asyncio.sleep(delay)
+
+    async def _connect_once(self, index: int, streams: list[str], previous: asyncio.Task | None) -> tuple[int, str]:
+        """Read one connection until it fails; returns how many messages it delivered and why it ended."""
+        connection = StreamConnection(combined_url(settings.BINANCE_WS_URL, streams),
+                                      silence_seconds=settings.STREAM_SILENCE_SECONDS)  # fmt: skip
+        received = 0
+        try:
+            await connection.open()
+            async for text in self._delivered(index, connection, streams):
+                if previous is not None:
+                    previous.cancel()  # the replacement delivers: the connection it replaces can go
+                    previous = None
+                received += 1
+                self._handle(text)
+            return received, "closed by the exchange"
+        except CONNECTION_ERRORS as error:
+            return received, f"{error.__class__.__name__}: {error}"
+        finally:
+            await connection.close()
+
+    async def _delivered(self, index: int, connection: StreamConnection, streams: list[str]) -> AsyncIterator[str]:
+        """The connection's messages; past its lifetime, a replacement is started, and this one read until then."""
+        opened, rotating = time.monotonic(), False
+        self._awaiting_first_close |= {name.split("@")[0].upper() for name in streams if name != TICKERS}
+        async for text in connection.messages():
+            self._heartbeat(index)
+            yield text
+            if not rotating and time.monotonic() - opened > settings.STREAM_ROTATE_SECONDS:
+                rotating = True
+                logger.info("stream connection %d rotates before the exchange's 24-hour cut", index)
+                self._replace(index, streams)
+
+    def _heartbeat(self, index: int) -> None:
+        cache.set(f"streamer:heartbeat:{self.shard}:{index}", time.time(), HEARTBEAT_TTL_SECONDS)
+
+    # -- events
+    def _handle(self, text: str) -> None:
+        self.counters.received += 1
+        try:
+            stream, data = envelope(text)
+            if stream == TICKERS:
+                self._batch.tickers.update(mini_tickers(data, self.symbol_ids, self.counters))
+            elif stream.endswith("@kline_1m"):
+                self._kline(kline_event(data, self.symbol_ids))
+            elif isinstance(data, dict) and data.get("e") == "serverShutdown":
+                raise ConnectionError("serverShutdown")
+        except InvalidEvent as error:
+            self.counters.drop(str(error).split(":")[0], text)
+
+    def _kline(self, event: KlineEvent) -> None:
+        clock = self._clocks.setdefault(event.symbol, SymbolClock())
+        if event.event_ms < clock.event_ms:
+            raise InvalidEvent(f"out of order: {event.symbol} event {event.event_ms} after {clock.event_ms}")
+        if event.row[1] < clock.closed_open_ms or (event.closed and event.row[1] == clock.closed_open_ms):
+            raise InvalidEvent(f"duplicate: {event.symbol} candle {event.row[1]} already closed")
+        clock.event_ms = event.event_ms
+        self._batch.klines[event.symbol] = event.payload
+        if event.closed:
+            clock.closed_open_ms = event.row[1]
+            self._batch.candles[(event.row[0], event.row[1])] = event.row
+            if event.symbol in self._awaiting_first_close:
+                self._awaiting_first_close.discard(event.symbol)
+                self._fills.put_nowait((event.symbol, event.row[1]))
+        self._publish(kline_stream(event.symbol), event.payload)
+
+    def _publish(self, stream: str, data: object) -> None:
+        task = asyncio.get_running_loop().create_task(live_publish(stream, data))
+        task.add_done_callback(_log_failure)
+
+    # -- writing
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.STREAM_FLUSH_SECONDS)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._batch = self._batch, Batch()
+        publish_tickers = batch.tickers and time.monotonic() >= self._tickers_due
+        if not publish_tickers:
+            self._batch.tickers = batch.tickers  # coalesced into the next interval's publication
+        await sync_to_async(_store, thread_sensitive=False)(batch, tickers=publish_tickers)
+        if publish_tickers:
+            self._tickers_due = time.monotonic() + settings.STREAM_TICKER_INTERVAL_SECONDS
+            await live_publish(TICKER, batch.tickers)
+
+    async def _fill_forever(self) -> None:
+        """Fill, from REST, what a symbol missed before its first closed kline on a (new) connection."""
+        while True:
+            symbol, first_streamed_ms = await self._fills.get()
+            await self._flush()
+            until = datetime_from_ms(first_streamed_ms)
+            try:
+                await sync_to_async(symbols_backfill, thread_sensitive=False)(
+                    symbol_ids=[self.symbol_ids[symbol]],
+                    since=until - timedelta(days=settings.MARKET_RECENT_WINDOW_DAYS),
+                    until=until,
+                    from_newest=True,
+                )
+            except (TransportError, KeyError) as error:
+                logger.error("could not fill %s before %s: %s", symbol, until, error)
+
+
+def _store(batch: Batch, *, tickers: bool) -> None:
+    if batch.candles:
+        candles_upsert(rows=list(batch.candles.values()))
+    if batch.klines:
+        live_klines_set(batch.klines)
+    if tickers:
+        live_tickers_set(batch.tickers)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("publishing a stream update failed: %s", task.exception())

@@ -1,0 +1,167 @@
+"""The WebSocket side of our fake exchange: Binance's combined streams (`/stream?streams=a/b`), kline and
+miniTicker events in Binance's exact format, server pings, the 1024-streams and 5-messages-per-second limits, and
+the ways a real connection fails: dropped at any moment, gone silent, cut by a `serverShutdown` or the 24-hour limit.
+
+Candles are replayed from the market: `Replay` moves the market's clock one minute at a time, faster than real time,
+and each minute's candle goes out as a forming update and then as the closed kline, so REST and WebSocket agree.
+"""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import WSMsgType, web
+
+from fakes.market import FakeMarket
+
+MINUTE_MS = 60_000
+MAX_STREAMS = 1024
+MAX_INCOMING_PER_SECOND = 5
+
+
+@dataclass(eq=False)
+class StreamClient:
+    socket: web.WebSocketResponse
+    request: web.Request
+    streams: set[str]
+    opened_at: float = field(default_factory=time.monotonic)
+
+
+class ReplayClock:
+    """The market's "now" while a replay runs: it only moves when the replay publishes a minute."""
+
+    def __init__(self, now_ms: int) -> None:
+        self.now_ms = now_ms
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+
+def kline_event(symbol: str, row: list, *, closed: bool) -> dict:
+    open_ms, close_ms = int(row[0]), int(row[6])
+    return {
+        "e": "kline", "E": close_ms + 1 if closed else open_ms + 30_000, "s": symbol,
+        "k": {"t": open_ms, "T": close_ms, "s": symbol, "i": "1m", "f": 100, "L": 100 + int(row[8]),
+              "o": row[1], "c": row[4], "h": row[2], "l": row[3], "v": row[5], "n": int(row[8]), "x": closed,
+              "q": row[7], "V": row[9], "Q": row[10], "B": "0"},
+    }  # fmt: skip
+
+
+def mini_ticker(symbol: str, row: list) -> dict:
+    # Per-minute values stand in for the 24h rolling window: the shape is Binance's, the numbers are the candle's.
+    return {"e": "24hrMiniTicker", "E": int(row[6]) + 1, "s": symbol, "c": row[4], "o": row[1], "h": row[2],
+            "l": row[3], "v": row[5], "q": row[7]}  # fmt: skip
+
+
+class FakeStreams:
+    def __init__(self, market: FakeMarket) -> None:
+        self.market = market
+        self.clients: set[StreamClient] = set()
+        self.ping_interval = 20.0
+        self.max_lifetime = 24 * 3600.0
+        self.connections_opened = 0
+        self._silent_until = 0.0
+
+    # -- control (call inside the fake's loop, see FakeBinance.call)
+    def drop_all(self) -> None:
+        """Cut every connection at once, with no close frame, as a network failure does."""
+        for client in list(self.clients):
+            client.request.transport.close()
+
+    def silence(self, seconds: float) -> None:
+        """Keep the connections open but send nothing, data or ping, for `seconds`."""
+        self._silent_until = time.monotonic() + seconds
+
+    async def shut_down_all(self) -> None:
+        """Binance's `serverShutdown` event, then the cut."""
+        for client in list(self.clients):
+            await self._send(client, "!serverShutdown", {"e": "serverShutdown", "E": int(time.time() * 1000)})
+            await client.socket.close()
+
+    # -- serving
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        streams = [name for name in request.query.get("streams", "").split("/") if name]
+        if not streams or len(streams) > MAX_STREAMS:
+            return web.json_response({"code": -1121, "msg": f"Between 1 and {MAX_STREAMS} streams."}, status=400)
+        socket = web.WebSocketResponse(heartbeat=self.ping_interval)
+        await socket.prepare(request)
+        client = StreamClient(socket, request, set(streams))
+        self.clients.add(client)
+        self.connections_opened += 1
+        try:
+            await self._read_controls(client)
+        finally:
+            self.clients.discard(client)
+        return socket
+
+    async def _read_controls(self, client: StreamClient) -> None:
+        received: list[float] = []
+        async for message in client.socket:
+            now = time.monotonic()
+            received = [moment for moment in received if now - moment < 1.0] + [now]
+            if len(received) > MAX_INCOMING_PER_SECOND:
+                await client.socket.close()  # Binance disconnects a client past 5 incoming messages a second
+                return
+            if message.type == WSMsgType.TEXT:
+                await self._answer_control(client, message.data)
+
+    async def _answer_control(self, client: StreamClient, text: str) -> None:
+        try:
+            request = json.loads(text)
+            method, request_id = request["method"], request.get("id")
+        except (ValueError, KeyError, TypeError):
+            await client.socket.send_str(
+                json.dumps({"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"})
+            )
+            return
+        if method == "SUBSCRIBE":
+            client.streams |= set(request.get("params", []))
+        elif method == "UNSUBSCRIBE":
+            client.streams -= set(request.get("params", []))
+        elif method == "LIST_SUBSCRIPTIONS":
+            await client.socket.send_str(json.dumps({"result": sorted(client.streams), "id": request_id}))
+            return
+        await client.socket.send_str(json.dumps({"result": None, "id": request_id}))
+
+    async def _send(self, client: StreamClient, stream: str, data: object) -> None:
+        if time.monotonic() < self._silent_until or client.socket.closed:
+            return
+        if time.monotonic() - client.opened_at > self.max_lifetime:
+            await client.socket.close()  # the 24-hour cut, shortened in tests
+            return
+        try:
+            await client.socket.send_str(json.dumps({"stream": stream, "data": data}))
+        except ConnectionResetError:
+            return
+
+    async def publish_minute(self, open_ms: int) -> None:
+        """Each subscribed symbol's candle of this minute: a forming update, then the closed kline, then tickers."""
+        rows = {name: self.market.candle_at(name, open_ms) for name in self.market.symbols}
+        rows = {name: row for name, row in rows.items() if row is not None}
+        for client in list(self.clients):
+            for closed in (False, True):
+                for name, row in rows.items():
+                    stream = f"{name.lower()}@kline_1m"
+                    if stream in client.streams:
+                        await self._send(client, stream, kline_event(name, row, closed=closed))
+            if "!miniTicker@arr" in client.streams and rows:
+                await self._send(client, "!miniTicker@arr", [mini_ticker(name, row) for name, row in rows.items()])
+
+
+class Replay:
+    """Plays `minutes` of the market from `start_ms` at `minutes_per_second`, moving the market clock along."""
+
+    def __init__(self, streams: FakeStreams, clock: ReplayClock, *, start_ms: int, minutes: int,
+                 minutes_per_second: float) -> None:  # fmt: skip
+        self.streams, self.clock = streams, clock
+        self.start_ms, self.minutes, self.pause = start_ms, minutes, 1.0 / minutes_per_second
+        self.done = asyncio.Event()
+
+    async def run(self) -> None:
+        for minute in range(self.minutes):
+            open_ms = self.start_ms + minute * MINUTE_MS
+            self.clock.now_ms = open_ms + MINUTE_MS
+            await self.streams.publish_minute(open_ms)
+            await asyncio.sleep(self.pause)
+        self.done.set()

@@ -1,0 +1,128 @@
+"""The streamer against our fake exchange's WebSocket, replaying recorded candles faster than real time."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from apps.market.models import Candle, ExchangeGap
+from apps.market.services.streamer import Shard, Streamer, stream_plan
+from apps.market.services.symbols import symbols_sync
+from fakes.binance_server import FakeBinance
+from fakes.market import FakeMarket, FakeSymbol
+from tests.conftest import BTC
+
+JAN_1_2020_MS = 1577836800000
+
+
+class RunningStreamer:
+    """A Streamer on its own event loop in a thread, as `manage.py stream` runs it in its own process."""
+
+    def __init__(self, streamer: Streamer) -> None:
+        self.streamer = streamer
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(streamer.run(),), daemon=True)
+
+    def __enter__(self) -> Streamer:
+        self.thread.start()
+        return self.streamer
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.loop.call_soon_threadsafe(self.streamer.stop)
+        self.thread.join(timeout=20)
+
+
+def _wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def stream_market(btc_truth) -> FakeMarket:
+    market = FakeMarket(clock=lambda: JAN_1_2020_MS)
+    market.add_symbol(BTC, [list(row) for row in btc_truth])
+    market.add_symbol(FakeSymbol("ETHUSDT", "ETH", "USDT"), [list(row) for row in btc_truth])
+    return market
+
+
+@pytest.fixture
+def stream_exchange(stream_market, settings):
+    with FakeBinance(stream_market) as exchange:
+        settings.BINANCE_REST_URL = exchange.rest_url
+        settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+        settings.BINANCE_WS_URL = exchange.ws_url
+        settings.STREAM_SILENCE_SECONDS = 1.0
+        settings.STREAM_FLUSH_SECONDS = 0.2
+        settings.STREAM_SYMBOLS_REFRESH_SECONDS = 0.5
+        settings.STREAM_ROTATE_SECONDS = 2.5
+        settings.MARKET_RECENT_WINDOW_DAYS = 1
+        exchange.streams.ping_interval = 1.0
+        yield exchange
+
+
+def _stored(symbol: str) -> list[tuple]:
+    rows = Candle.objects.filter(symbol__symbol=symbol).order_by("open_time")
+    return [(int(c.open_time.timestamp() * 1000), str(c.close.normalize()), str(c.volume.normalize())) for c in rows]
+
+
+def _truth(rows: list[list]) -> list[tuple]:
+    from decimal import Decimal
+
+    return [(int(r[0]), str(Decimal(r[4]).normalize()), str(Decimal(r[5]).normalize())) for r in rows]
+
+
+def test_connections_carry_the_tickers_then_klines_at_most_per_connection():
+    plan = stream_plan(["ETHUSDT", "BTCUSDT", "SOLUSDT"], per_connection=2)
+
+    assert plan == [["!miniTicker@arr", "btcusdt@kline_1m"], ["ethusdt@kline_1m", "solusdt@kline_1m"]]
+
+
+@pytest.mark.django_db
+def test_shards_split_the_tracked_symbols_between_them():
+    from tests.market.factories import SymbolFactory
+
+    symbols = [SymbolFactory() for _ in range(5)]
+
+    shares = [Shard(index, 2).symbols() for index in range(2)]
+
+    assert sorted([*shares[0].values(), *shares[1].values()]) == sorted(s.id for s in symbols)
+    assert not set(shares[0]) & set(shares[1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_drops_a_silence_and_cuts_the_stored_candles_equal_the_recording_exactly(stream_exchange, btc_truth):
+    exchange = stream_exchange
+    symbols_sync(rest=_rest(exchange))
+    minutes = 480
+    exchange.streams.max_lifetime = 4.0  # the "24-hour" cut, which rotation at 2.5 s must beat
+    with RunningStreamer(Streamer()) as streamer:
+        assert _wait_until(lambda: exchange.streams.clients, 10), "the streamer connected"
+        replay = exchange.replay(start_ms=JAN_1_2020_MS, minutes=minutes, minutes_per_second=40)
+        for pause, chaos in ((1.3, "drop"), (1.7, "silence"), (2.1, "drop"), (1.9, "shutdown"), (0.9, "drop")):
+            time.sleep(pause)
+            if chaos == "drop":
+                exchange.call(exchange.streams.drop_all)
+            elif chaos == "silence":
+                exchange.call(lambda: exchange.streams.silence(2.0))
+            else:
+                exchange.call(exchange.streams.shut_down_all)
+        assert _wait_until(replay.done.is_set, 30)
+        truth = _truth(btc_truth[:minutes])
+        _wait_until(lambda: _stored("BTCUSDT") == truth and _stored("ETHUSDT") == truth, 20)
+
+    assert _stored("BTCUSDT") == truth
+    assert _stored("ETHUSDT") == truth
+    assert not ExchangeGap.objects.exists()
+    assert exchange.streams.connections_opened >= 6
+    assert streamer.counters.dropped["bad JSON"] == 0
+
+
+def _rest(exchange):
+    from apps.market.binance.rest import BinanceRest
+
+    return BinanceRest(base_url=exchange.rest_url, sleep=lambda s: None)
