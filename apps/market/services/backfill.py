@@ -233,8 +233,8 @@ def symbols_backfill(
     """Backfill several symbols, one after the other; a symbol's failure is logged and the others go on.
 
     `from_newest` (the minute-by-minute catch-up, the streamer after a reconnect) starts each symbol at its newest
-    candle stored before `until` when that lies after `since`: a cheap look at the tail, leaving older holes to the history backfill. A ban (HTTP 418) stops
-    the whole run: nothing may be sent until it is over.
+    candle stored before `until` when that lies after `since`: a cheap look at the tail, leaving older holes to the
+    history backfill. A ban (HTTP 418) stops the whole run: nothing may be sent until it is over.
     """
     reports = []
     rest, archive = BinanceRest(), BinanceArchive()
