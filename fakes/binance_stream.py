@@ -73,6 +73,11 @@ class FakeStreams:
         """Keep the connections open but send nothing, data or ping, for `seconds`."""
         self._silent_until = time.monotonic() + seconds
 
+    async def send_raw(self, text: str) -> None:
+        """Send `text` as it is to every client: how tests deliver malformed or out-of-order events."""
+        for client in list(self.clients):
+            await client.socket.send_str(text)
+
     async def shut_down_all(self) -> None:
         """Binance's `serverShutdown` event, then the cut."""
         for client in list(self.clients):

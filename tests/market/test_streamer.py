@@ -1,6 +1,7 @@
 """The streamer against our fake exchange's WebSocket, replaying recorded candles faster than real time."""
 
 import asyncio
+import json
 import threading
 import time
 
@@ -10,6 +11,7 @@ from apps.market.models import Candle, ExchangeGap
 from apps.market.services.streamer import Shard, Streamer, stream_plan
 from apps.market.services.symbols import symbols_sync
 from fakes.binance_server import FakeBinance
+from fakes.binance_stream import kline_event
 from fakes.market import FakeMarket, FakeSymbol
 from tests.conftest import BTC
 
@@ -126,3 +128,40 @@ def _rest(exchange):
     from apps.market.binance.rest import BinanceRest
 
     return BinanceRest(base_url=exchange.rest_url, sleep=lambda s: None)
+
+
+def _kline_message(symbol: str, row: list, *, closed: bool = True, **changes) -> str:
+    event = kline_event(symbol, row, closed=closed)
+    event["k"].update(changes)
+    return json.dumps({"stream": f"{symbol.lower()}@kline_1m", "data": event})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bad_events_are_counted_and_dropped_and_the_streamer_keeps_going(stream_exchange, btc_truth):
+    exchange = stream_exchange
+    symbols_sync(rest=_rest(exchange))
+    first, second = btc_truth[0], btc_truth[1]
+    junk = [
+        ("bad JSON", "{not json"),
+        ("not a combined-stream message", json.dumps(["stream", "data"])),
+        ("not a kline event", json.dumps({"stream": "btcusdt@kline_1m", "data": {"e": "kline"}})),
+        ("unknown symbol 'FOOUSDT'", _kline_message("FOOUSDT", first)),
+        ("high 7000.0 is below low 7183.14", _kline_message("BTCUSDT", first, h="7000.00")),
+        ("low 0.0 is not positive", _kline_message("BTCUSDT", first, l="0")),
+        ("open is not finite", _kline_message("BTCUSDT", first, o="NaN")),
+        ("trade count is not an integer", _kline_message("BTCUSDT", first, n="many")),
+    ]
+    with RunningStreamer(Streamer()) as streamer:
+        assert _wait_until(lambda: exchange.streams.clients, 10)
+        for _, text in junk:
+            exchange.call(lambda text=text: exchange.streams.send_raw(text))
+        for text in (_kline_message("BTCUSDT", second), _kline_message("BTCUSDT", second),
+                     _kline_message("BTCUSDT", first)):  # fmt: skip
+            exchange.call(lambda text=text: exchange.streams.send_raw(text))
+        # The minute before the first streamed close comes from REST, as after any (re)connect.
+        assert _wait_until(lambda: _stored("BTCUSDT") == _truth([first, second]), 10)
+
+    assert sum(streamer.counters.dropped.values()) == len(junk) + 2
+    assert streamer.counters.dropped["duplicate"] == 1
+    assert streamer.counters.dropped["duplicate"] + streamer.counters.dropped["out of order"] == 2
+    assert _stored("BTCUSDT") == _truth([first, second]), "nothing stored was corrupted"
