@@ -92,6 +92,10 @@ class FakeBinance:
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
 
+    def play_live(self) -> None:
+        """Push the market's candles over the streams as its clock (the wall clock, for the demo) moves."""
+        asyncio.run_coroutine_threadsafe(self.streams.play_live(), self._loop)
+
     def replay(self, *, start_ms: int, minutes: int, minutes_per_second: float) -> Replay:
         """Start replaying the market over the streams, its clock moving with the replay; returns at once."""
         clock = ReplayClock(start_ms)

@@ -140,18 +140,43 @@ class FakeStreams:
         except ConnectionResetError:
             return
 
-    async def publish_minute(self, open_ms: int) -> None:
-        """Each subscribed symbol's candle of this minute: a forming update, then the closed kline, then tickers."""
+    def _candles_at(self, open_ms: int) -> dict[str, list]:
         rows = {name: self.market.candle_at(name, open_ms) for name in self.market.symbols}
-        rows = {name: row for name, row in rows.items() if row is not None}
+        return {name: row for name, row in rows.items() if row is not None}
+
+    async def _send_klines(self, rows: dict[str, list], *, closed: bool) -> None:
         for client in list(self.clients):
-            for closed in (False, True):
-                for name, row in rows.items():
-                    stream = f"{name.lower()}@kline_1m"
-                    if stream in client.streams:
-                        await self._send(client, stream, kline_event(name, row, closed=closed))
+            for name, row in rows.items():
+                stream = f"{name.lower()}@kline_1m"
+                if stream in client.streams:
+                    await self._send(client, stream, kline_event(name, row, closed=closed))
+
+    async def _send_tickers(self, rows: dict[str, list]) -> None:
+        for client in list(self.clients):
             if "!miniTicker@arr" in client.streams and rows:
                 await self._send(client, "!miniTicker@arr", [mini_ticker(name, row) for name, row in rows.items()])
+
+    async def publish_minute(self, open_ms: int) -> None:
+        """Each subscribed symbol's candle of this minute: a forming update, then the closed kline, then tickers."""
+        rows = self._candles_at(open_ms)
+        await self._send_klines(rows, closed=False)
+        await self._send_klines(rows, closed=True)
+        await self._send_tickers(rows)
+
+    async def play_live(self) -> None:
+        """Follow the market's own clock (the demo's): every second the forming candles and the tickers, and each
+        minute's candles closed as the minute ends, as Binance pushes them."""
+        current = None
+        while True:
+            now = self.market.clock()
+            minute = now - now % MINUTE_MS
+            if current is not None and minute > current:
+                await self._send_klines(self._candles_at(current), closed=True)
+            current = minute
+            rows = self._candles_at(minute)
+            await self._send_klines(rows, closed=False)
+            await self._send_tickers(rows)
+            await asyncio.sleep(1.0)
 
 
 class Replay:

@@ -19,6 +19,8 @@ class Command(BaseCommand):
         with FakeBinance(market) as exchange:
             settings.BINANCE_REST_URL = exchange.rest_url
             settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+            settings.BINANCE_WS_URL = exchange.ws_url
+            exchange.play_live()
             self.stdout.write(f"fake exchange on {exchange.rest_url}: {len(market.symbols)} symbols")
             call_command("sync_symbols", stdout=self.stdout)
             Symbol.objects.filter(symbol__in=market.derived_symbols).update(is_derived=True)
