@@ -121,7 +121,7 @@ def test_after_drops_a_silence_and_cuts_the_stored_candles_equal_the_recording_e
     assert _stored("ETHUSDT") == truth
     assert not ExchangeGap.objects.exists()
     assert exchange.streams.connections_opened >= 6
-    assert streamer.counters.dropped["bad JSON"] == 0
+    assert streamer.ingest.counters.dropped["bad JSON"] == 0
 
 
 def _rest(exchange):
@@ -161,7 +161,7 @@ def test_bad_events_are_counted_and_dropped_and_the_streamer_keeps_going(stream_
         # The minute before the first streamed close comes from REST, as after any (re)connect.
         assert _wait_until(lambda: _stored("BTCUSDT") == _truth([first, second]), 10)
 
-    assert sum(streamer.counters.dropped.values()) == len(junk) + 2
-    assert streamer.counters.dropped["duplicate"] == 1
-    assert streamer.counters.dropped["duplicate"] + streamer.counters.dropped["out of order"] == 2
+    assert sum(streamer.ingest.counters.dropped.values()) == len(junk) + 2
+    assert streamer.ingest.counters.dropped["duplicate"] == 1
+    assert streamer.ingest.counters.dropped["duplicate"] + streamer.ingest.counters.dropped["out of order"] == 2
     assert _stored("BTCUSDT") == _truth([first, second]), "nothing stored was corrupted"

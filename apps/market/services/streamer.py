@@ -11,8 +11,9 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
@@ -20,14 +21,13 @@ from django.conf import settings
 from django.core.cache import cache
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from apps.market.binance.events import EventCounters, InvalidEvent, KlineEvent, envelope, kline_event, mini_tickers
 from apps.market.binance.stream import TICKERS, StreamConnection, combined_url, kline_stream_name
 from apps.market.intervals import datetime_from_ms
-from apps.market.klines import CandleRow
-from apps.market.live import TICKER, kline_stream, live_klines_set, live_publish, live_tickers_set
+from apps.market.live import TICKER, live_klines_set, live_publish, live_tickers_set
 from apps.market.models import Symbol
 from apps.market.services.backfill import symbols_backfill
 from apps.market.services.candles import candles_upsert
+from apps.market.services.stream_ingest import Batch, StreamIngest
 from apps.market.transport import TransportError
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 HEARTBEAT_TTL_SECONDS = 300
+OUTBOX_LIMIT = 100_000  # updates waiting for the channel layer; past it the oldest go (counted)
 CONNECTION_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI)
 
 
@@ -51,21 +52,6 @@ class Shard:
         return {name: symbol_id for name, symbol_id in tracked if symbol_id % self.count == self.index}
 
 
-@dataclass
-class SymbolClock:
-    """Per symbol: the newest event and closed candle seen, to drop stale and repeated events."""
-
-    event_ms: int = 0
-    closed_open_ms: int = 0
-
-
-@dataclass
-class Batch:
-    candles: dict[tuple[int, int], CandleRow] = field(default_factory=dict)
-    klines: dict[str, dict] = field(default_factory=dict)
-    tickers: dict[str, dict] = field(default_factory=dict)
-
-
 def stream_plan(symbols: list[str], per_connection: int) -> list[list[str]]:
     """Stream names per connection: the tickers first, then each symbol's klines, at most `per_connection` each."""
     names = [TICKERS, *(kline_stream_name(symbol) for symbol in sorted(symbols))]
@@ -75,22 +61,18 @@ def stream_plan(symbols: list[str], per_connection: int) -> list[list[str]]:
 class Streamer:
     def __init__(self, shard: Shard = Shard()) -> None:
         self.shard = shard
-        self.counters = EventCounters()
-        self.symbol_ids: dict[str, int] = {}
-        self._clocks: dict[str, SymbolClock] = {}
-        self._batch = Batch()
+        self.ingest = StreamIngest()
         self._tickers_due = 0.0
         self._fills: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
         self._connections: dict[int, asyncio.Task] = {}
         self._plan: list[list[str]] = []
         self._stopping = asyncio.Event()
-        # Symbols of a (re)opened connection whose first closed kline has not arrived: the REST fill waits for it.
-        self._awaiting_first_close: set[str] = set()
+        self._outbox: deque[tuple[str, object]] = deque(maxlen=OUTBOX_LIMIT)
+        self._outbox_ready = asyncio.Event()
 
     async def run(self) -> None:
-        tasks = [
-            asyncio.create_task(loop()) for loop in (self._follow_symbols, self._flush_forever, self._fill_forever)
-        ]
+        loops = (self._follow_symbols, self._flush_forever, self._fill_forever, self._publish_forever)
+        tasks = [asyncio.create_task(loop()) for loop in loops]
         try:
             await self._stopping.wait()
         finally:
@@ -106,8 +88,8 @@ class Streamer:
     async def _follow_symbols(self) -> None:
         """Pick up symbols (de)activated in the admin: connections whose streams changed are replaced."""
         while True:
-            self.symbol_ids = await sync_to_async(self.shard.symbols, thread_sensitive=False)()
-            plan = stream_plan(list(self.symbol_ids), settings.STREAM_MAX_PER_CONNECTION)
+            self.ingest.symbol_ids = await sync_to_async(self.shard.symbols, thread_sensitive=False)()
+            plan = stream_plan(list(self.ingest.symbol_ids), settings.STREAM_MAX_PER_CONNECTION)
             for index, streams in enumerate(plan):
                 if index >= len(self._plan) or self._plan[index] != streams:
                     self._replace(index, streams)
@@ -153,7 +135,7 @@ class Streamer:
     async def _delivered(self, index: int, connection: StreamConnection, streams: list[str]) -> AsyncIterator[str]:
         """The connection's messages; past its lifetime, a replacement is started, and this one read until then."""
         opened, rotating = time.monotonic(), False
-        self._awaiting_first_close |= {name.split("@")[0].upper() for name in streams if name != TICKERS}
+        self.ingest.awaiting_first_close |= {name.split("@")[0].upper() for name in streams if name != TICKERS}
         async for text in connection.messages():
             self._heartbeat(index)
             yield text
@@ -167,37 +149,29 @@ class Streamer:
 
     # -- events
     def _handle(self, text: str) -> None:
-        self.counters.received += 1
-        try:
-            stream, data = envelope(text)
-            if stream == TICKERS:
-                self._batch.tickers.update(mini_tickers(data, self.symbol_ids, self.counters))
-            elif stream.endswith("@kline_1m"):
-                self._kline(kline_event(data, self.symbol_ids))
-            elif isinstance(data, dict) and data.get("e") == "serverShutdown":
-                raise ConnectionError("serverShutdown")
-        except InvalidEvent as error:
-            self.counters.drop(str(error).split(":")[0], text)
-
-    def _kline(self, event: KlineEvent) -> None:
-        clock = self._clocks.setdefault(event.symbol, SymbolClock())
-        if event.event_ms < clock.event_ms:
-            raise InvalidEvent(f"out of order: {event.symbol} event {event.event_ms} after {clock.event_ms}")
-        if event.row[1] < clock.closed_open_ms or (event.closed and event.row[1] == clock.closed_open_ms):
-            raise InvalidEvent(f"duplicate: {event.symbol} candle {event.row[1]} already closed")
-        clock.event_ms = event.event_ms
-        self._batch.klines[event.symbol] = event.payload
-        if event.closed:
-            clock.closed_open_ms = event.row[1]
-            self._batch.candles[(event.row[0], event.row[1])] = event.row
-            if event.symbol in self._awaiting_first_close:
-                self._awaiting_first_close.discard(event.symbol)
-                self._fills.put_nowait((event.symbol, event.row[1]))
-        self._publish(kline_stream(event.symbol), event.payload)
+        publication = self.ingest.ingest(text)
+        if publication is not None:
+            self._publish(*publication)
+        while self.ingest.first_closes:
+            self._fills.put_nowait(self.ingest.first_closes.pop())
 
     def _publish(self, stream: str, data: object) -> None:
-        task = asyncio.get_running_loop().create_task(live_publish(stream, data))
-        task.add_done_callback(_log_failure)
+        # One queue and one publishing task: a task per event would cost more than parsing the event.
+        if len(self._outbox) == self._outbox.maxlen:
+            self.ingest.counters.drop("publication backlog", stream)
+        self._outbox.append((stream, data))
+        self._outbox_ready.set()
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                stream, data = self._outbox.popleft()
+                try:
+                    await live_publish(stream, data)
+                except Exception as error:  # the channel layer (Redis) failing must not stop the streamer
+                    logger.error("publishing %s failed: %s", stream, error)
 
     # -- writing
     async def _flush_forever(self) -> None:
@@ -206,10 +180,10 @@ class Streamer:
             await self._flush()
 
     async def _flush(self) -> None:
-        batch, self._batch = self._batch, Batch()
+        batch = self.ingest.take_batch()
         publish_tickers = batch.tickers and time.monotonic() >= self._tickers_due
         if not publish_tickers:
-            self._batch.tickers = batch.tickers  # coalesced into the next interval's publication
+            self.ingest.batch.tickers = batch.tickers  # coalesced into the next interval's publication
         await sync_to_async(_store, thread_sensitive=False)(batch, tickers=publish_tickers)
         if publish_tickers:
             self._tickers_due = time.monotonic() + settings.STREAM_TICKER_INTERVAL_SECONDS
@@ -223,7 +197,7 @@ class Streamer:
             until = datetime_from_ms(first_streamed_ms)
             try:
                 await sync_to_async(symbols_backfill, thread_sensitive=False)(
-                    symbol_ids=[self.symbol_ids[symbol]],
+                    symbol_ids=[self.ingest.symbol_ids[symbol]],
                     since=until - timedelta(days=settings.MARKET_RECENT_WINDOW_DAYS),
                     until=until,
                     from_newest=True,
@@ -239,8 +213,3 @@ def _store(batch: Batch, *, tickers: bool) -> None:
         live_klines_set(batch.klines)
     if tickers:
         live_tickers_set(batch.tickers)
-
-
-def _log_failure(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("publishing a stream update failed: %s", task.exception())
