@@ -165,3 +165,21 @@ def test_bad_events_are_counted_and_dropped_and_the_streamer_keeps_going(stream_
     assert streamer.ingest.counters.dropped["duplicate"] == 1
     assert streamer.ingest.counters.dropped["duplicate"] + streamer.ingest.counters.dropped["out of order"] == 2
     assert _stored("BTCUSDT") == _truth([first, second]), "nothing stored was corrupted"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_state_and_heartbeat_follow_the_stream(stream_exchange, btc_truth):
+    from django.core.cache import cache
+
+    from apps.market.live import live_kline_get, live_tickers_get
+
+    exchange = stream_exchange
+    symbols_sync(rest=_rest(exchange))
+    with RunningStreamer(Streamer()):
+        assert _wait_until(lambda: exchange.streams.clients, 10)
+        exchange.replay(start_ms=JAN_1_2020_MS, minutes=3, minutes_per_second=10)
+        assert _wait_until(lambda: (live_kline_get("BTCUSDT") or {}).get("t") == btc_truth[2][0], 10)
+        assert _wait_until(lambda: "ETHUSDT" in live_tickers_get(["BTCUSDT", "ETHUSDT"]), 10)
+
+    assert live_tickers_get(["BTCUSDT"])["BTCUSDT"]["c"] == btc_truth[2][4]
+    assert time.time() - cache.get("streamer:heartbeat:0/1:0") < 30

@@ -69,6 +69,8 @@ class Streamer:
         self._stopping = asyncio.Event()
         self._outbox: deque[tuple[str, object]] = deque(maxlen=OUTBOX_LIMIT)
         self._outbox_ready = asyncio.Event()
+        self._last_message: dict[int, float] = {}
+        self._unpublished_tickers: dict[str, dict] = {}
 
     async def run(self) -> None:
         loops = (self._follow_symbols, self._flush_forever, self._fill_forever, self._publish_forever)
@@ -137,15 +139,12 @@ class Streamer:
         opened, rotating = time.monotonic(), False
         self.ingest.awaiting_first_close |= {name.split("@")[0].upper() for name in streams if name != TICKERS}
         async for text in connection.messages():
-            self._heartbeat(index)
+            self._last_message[index] = time.time()
             yield text
             if not rotating and time.monotonic() - opened > settings.STREAM_ROTATE_SECONDS:
                 rotating = True
                 logger.info("stream connection %d rotates before the exchange's 24-hour cut", index)
                 self._replace(index, streams)
-
-    def _heartbeat(self, index: int) -> None:
-        cache.set(f"streamer:heartbeat:{self.shard}:{index}", time.time(), HEARTBEAT_TTL_SECONDS)
 
     # -- events
     def _handle(self, text: str) -> None:
@@ -181,13 +180,14 @@ class Streamer:
 
     async def _flush(self) -> None:
         batch = self.ingest.take_batch()
-        publish_tickers = batch.tickers and time.monotonic() >= self._tickers_due
-        if not publish_tickers:
-            self.ingest.batch.tickers = batch.tickers  # coalesced into the next interval's publication
-        await sync_to_async(_store, thread_sensitive=False)(batch, tickers=publish_tickers)
-        if publish_tickers:
+        heartbeats = {f"streamer:heartbeat:{self.shard}:{index}": at for index, at in self._last_message.items()}
+        await sync_to_async(_store, thread_sensitive=False)(batch, heartbeats=heartbeats)
+        # Live state always has the latest tickers; clients get them coalesced, once per interval at most.
+        self._unpublished_tickers.update(batch.tickers)
+        if self._unpublished_tickers and time.monotonic() >= self._tickers_due:
+            tickers, self._unpublished_tickers = self._unpublished_tickers, {}
             self._tickers_due = time.monotonic() + settings.STREAM_TICKER_INTERVAL_SECONDS
-            await live_publish(TICKER, batch.tickers)
+            await live_publish(TICKER, tickers)
 
     async def _fill_forever(self) -> None:
         """Fill, from REST, what a symbol missed before its first closed kline on a (new) connection."""
@@ -206,10 +206,13 @@ class Streamer:
                 logger.error("could not fill %s before %s: %s", symbol, until, error)
 
 
-def _store(batch: Batch, *, tickers: bool) -> None:
+def _store(batch: Batch, *, heartbeats: dict[str, float]) -> None:
+    """One flush, in a worker thread: candles, live state, and each connection's last message time (its heartbeat,
+    for the health check)."""
+    cache.set_many(heartbeats, HEARTBEAT_TTL_SECONDS)
     if batch.candles:
         candles_upsert(rows=list(batch.candles.values()))
     if batch.klines:
         live_klines_set(batch.klines)
-    if tickers:
+    if batch.tickers:
         live_tickers_set(batch.tickers)
