@@ -119,10 +119,18 @@ class FakeBinance:
         asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+    async def _shutdown(self) -> None:
+        """Stop replays and live playback, then the server."""
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._runner.cleanup()
 
     async def _serve(self) -> None:
         app = web.Application(middlewares=[self._limits])

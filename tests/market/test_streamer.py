@@ -183,3 +183,23 @@ def test_live_state_and_heartbeat_follow_the_stream(stream_exchange, btc_truth):
 
     assert live_tickers_get(["BTCUSDT"])["BTCUSDT"]["c"] == btc_truth[2][4]
     assert time.time() - cache.get("streamer:heartbeat:0/1:0") < 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_symbols_switched_off_and_on_in_the_admin_are_followed_without_a_restart(stream_exchange):
+    from apps.market.models import Symbol
+
+    exchange = stream_exchange
+    symbols_sync(rest=_rest(exchange))
+
+    def subscribed() -> set[str]:
+        return {stream for client in exchange.streams.clients for stream in client.streams}
+
+    with RunningStreamer(Streamer()):
+        assert _wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)
+        Symbol.objects.filter(symbol="ETHUSDT").update(is_active=False)
+        exchange.replay(start_ms=JAN_1_2020_MS, minutes=100, minutes_per_second=10)  # the new connection delivers
+
+        assert _wait_until(lambda: subscribed() == {"!miniTicker@arr", "btcusdt@kline_1m"}, 10)
+        Symbol.objects.filter(symbol="ETHUSDT").update(is_active=True)
+        assert _wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)

@@ -70,6 +70,7 @@ class Streamer:
         self._outbox: deque[tuple[str, object]] = deque(maxlen=OUTBOX_LIMIT)
         self._outbox_ready = asyncio.Event()
         self._last_message: dict[int, float] = {}
+        self._delivering: dict[int, asyncio.Task] = {}  # per slot, the newest connection that delivered
         self._unpublished_tickers: dict[str, dict] = {}
 
     async def run(self) -> None:
@@ -101,31 +102,33 @@ class Streamer:
             await asyncio.sleep(settings.STREAM_SYMBOLS_REFRESH_SECONDS)
 
     def _replace(self, index: int, streams: list[str]) -> None:
-        previous = self._connections.get(index)
-        self._connections[index] = asyncio.create_task(self._keep_connected(index, streams, previous))
+        """A new connection for slot `index`; the one it replaces keeps reading until the new one delivers."""
+        self._connections[index] = asyncio.create_task(self._keep_connected(index, streams))
 
-    async def _keep_connected(self, index: int, streams: list[str], previous: asyncio.Task | None) -> None:
+    def _superseded(self, index: int) -> bool:
+        current = self._connections.get(index)
+        return current is not asyncio.current_task() and self._delivering.get(index) is current
+
+    async def _keep_connected(self, index: int, streams: list[str]) -> None:
         attempt = 0
-        while True:
-            received, reason = await self._connect_once(index, streams, previous)
-            if received:
-                attempt, previous = 0, None
+        while not self._superseded(index):
+            received, reason = await self._connect_once(index, streams)
+            if self._superseded(index):
+                return
+            attempt = 0 if received else attempt
             delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) * random.uniform(0.5, 1.5)
             attempt += 1
             logger.warning("stream connection %d lost (%s); reconnecting in %.1fs", index, reason, delay)
             await asyncio.sleep(delay)
 
-    async def _connect_once(self, index: int, streams: list[str], previous: asyncio.Task | None) -> tuple[int, str]:
-        """Read one connection until it fails; returns how many messages it delivered and why it ended."""
+    async def _connect_once(self, index: int, streams: list[str]) -> tuple[int, str]:
+        """Read one connection until it fails or is superseded; returns how many messages it delivered and why."""
         connection = StreamConnection(combined_url(settings.BINANCE_WS_URL, streams),
                                       silence_seconds=settings.STREAM_SILENCE_SECONDS)  # fmt: skip
         received = 0
         try:
             await connection.open()
             async for text in self._delivered(index, connection, streams):
-                if previous is not None:
-                    previous.cancel()  # the replacement delivers: the connection it replaces can go
-                    previous = None
                 received += 1
                 self._handle(text)
             return received, "closed by the exchange"
@@ -135,16 +138,24 @@ class Streamer:
             await connection.close()
 
     async def _delivered(self, index: int, connection: StreamConnection, streams: list[str]) -> AsyncIterator[str]:
-        """The connection's messages; past its lifetime, a replacement is started, and this one read until then."""
-        opened, rotating = time.monotonic(), False
+        """The connection's messages, until a replacement delivers; past its lifetime, it starts that replacement."""
+        opened, rotating, this = time.monotonic(), False, asyncio.current_task()
         self.ingest.awaiting_first_close |= {name.split("@")[0].upper() for name in streams if name != TICKERS}
         async for text in connection.messages():
+            if self._superseded(index):
+                return  # the replacement delivers (overlapping events are deduplicated): this one can go
+            if self._connections.get(index) is this:
+                self._delivering[index] = this
             self._last_message[index] = time.time()
             yield text
-            if not rotating and time.monotonic() - opened > settings.STREAM_ROTATE_SECONDS:
+            if (
+                self._delivering.get(index) is this
+                and not rotating
+                and time.monotonic() - opened > settings.STREAM_ROTATE_SECONDS
+            ):
                 rotating = True
                 logger.info("stream connection %d rotates before the exchange's 24-hour cut", index)
-                self._replace(index, streams)
+                self._replace(index, self._plan[index])
 
     # -- events
     def _handle(self, text: str) -> None:
