@@ -70,7 +70,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # redis-py 8 stops its pools at 100 connections, too few for a web process serving hundreds of clients, and
+    # times reads out after 5 s, which kills every consumer idling in the layer's 5-second BZPOPMIN
+    # (django/channels_redis#422): the read timeout must outlast the blocking pop.
+    CHANNEL_LAYER_HOST = {
+        "address": REDIS_URL,
+        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+        "socket_timeout": 15,
+    }
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [CHANNEL_LAYER_HOST]}}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
