@@ -61,6 +61,9 @@ class FakeStreams:
         self.ping_interval = 20.0
         self.max_lifetime = 24 * 3600.0
         self.connections_opened = 0
+        self.subscribed_ever: set[str] = set()  # every stream any client asked for, in its URL or by SUBSCRIBE
+        # When a dict: the wall-clock time each kline event went out, by (symbol, open time, closed), for latency.
+        self.sent_at: dict[tuple[str, int, bool], float] | None = None
         self._silent_until = 0.0
 
     # -- control (call inside the fake's loop, see FakeBinance.call)
@@ -92,6 +95,7 @@ class FakeStreams:
         socket = web.WebSocketResponse(heartbeat=self.ping_interval)
         await socket.prepare(request)
         client = StreamClient(socket, request, set(streams))
+        self.subscribed_ever |= client.streams
         self.clients.add(client)
         self.connections_opened += 1
         try:
@@ -122,6 +126,7 @@ class FakeStreams:
             return
         if method == "SUBSCRIBE":
             client.streams |= set(request.get("params", []))
+            self.subscribed_ever |= client.streams
         elif method == "UNSUBSCRIBE":
             client.streams -= set(request.get("params", []))
         elif method == "LIST_SUBSCRIPTIONS":
@@ -145,6 +150,9 @@ class FakeStreams:
         return {name: row for name, row in rows.items() if row is not None}
 
     async def _send_klines(self, rows: dict[str, list], *, closed: bool) -> None:
+        if self.sent_at is not None:
+            now = time.time()
+            self.sent_at.update({(name, int(row[0]), closed): now for name, row in rows.items()})
         for client in list(self.clients):
             for name, row in rows.items():
                 stream = f"{name.lower()}@kline_1m"

@@ -35,12 +35,19 @@ class EventCounters:
         logger.warning("dropped stream event (%s): %s", reason, str(detail)[:300])
 
 
+CONTROL_REPLY = ""  # the "stream" of an answer to our SUBSCRIBE: `{"result": null, "id": 1}`
+
+
 def envelope(text: str) -> tuple[str, object]:
-    """A combined-stream message's (stream, data)."""
+    """A combined-stream message's (stream, data); CONTROL_REPLY and the reply for an answer to a request of ours."""
     try:
         message = json.loads(text)
     except ValueError:
         raise InvalidEvent("bad JSON") from None
+    if isinstance(message, dict) and "id" in message and "result" in message:
+        return CONTROL_REPLY, message
+    if isinstance(message, dict) and "code" in message and "msg" in message:
+        raise InvalidEvent(f"error reply: {message['code']} {message['msg']}")
     if not isinstance(message, dict) or not isinstance(message.get("stream"), str) or "data" not in message:
         raise InvalidEvent("not a combined-stream message")
     return message["stream"], message["data"]

@@ -6,12 +6,18 @@ Reconnecting and rotating are the streamer's business (apps/market/services/stre
 """
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import websockets
 
 MAX_STREAMS_PER_CONNECTION = 1024  # Binance's limit; the streamer keeps a margin below it
 TICKERS = "!miniTicker@arr"
+# Streams named in the URL need no SUBSCRIBE message, but a request line past about 8 KB is refused: the first
+# ones go in the URL, the rest in SUBSCRIBE messages paced under Binance's 5 incoming messages a second.
+URL_STREAMS = 100
+SUBSCRIBE_BATCH = 200
+SUBSCRIBE_PAUSE_SECONDS = 0.25
 
 
 def kline_stream_name(symbol: str) -> str:
@@ -19,7 +25,6 @@ def kline_stream_name(symbol: str) -> str:
 
 
 def combined_url(base_url: str, streams: list[str]) -> str:
-    # Streams named in the URL need no SUBSCRIBE messages, which count against 5 incoming messages a second.
     return f"{base_url.rstrip('/')}/stream?streams={'/'.join(streams)}"
 
 
@@ -28,13 +33,18 @@ class SilentConnection(ConnectionError):
 
 
 class StreamConnection:
-    def __init__(self, url: str, *, silence_seconds: float) -> None:
-        self.url = url
+    def __init__(self, base_url: str, streams: list[str], *, silence_seconds: float) -> None:
+        self.url = combined_url(base_url, streams[:URL_STREAMS])
+        self.streams = streams
         self.silence_seconds = silence_seconds
         self._socket: websockets.ClientConnection | None = None
 
     async def open(self) -> None:
         self._socket = await websockets.connect(self.url, max_size=2**24, open_timeout=10, ping_interval=None)
+        for request_id, start in enumerate(range(URL_STREAMS, len(self.streams), SUBSCRIBE_BATCH), 1):
+            await asyncio.sleep(SUBSCRIBE_PAUSE_SECONDS)
+            params = self.streams[start : start + SUBSCRIBE_BATCH]
+            await self._socket.send(json.dumps({"method": "SUBSCRIBE", "params": params, "id": request_id}))
 
     async def close(self) -> None:
         if self._socket is not None:

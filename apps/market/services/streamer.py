@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from apps.market.binance.stream import TICKERS, StreamConnection, combined_url, kline_stream_name
+from apps.market.binance.stream import TICKERS, StreamConnection, kline_stream_name
 from apps.market.intervals import datetime_from_ms
 from apps.market.live import TICKER, live_klines_set, live_publish, live_tickers_set
 from apps.market.models import Symbol
@@ -123,8 +123,7 @@ class Streamer:
 
     async def _connect_once(self, index: int, streams: list[str]) -> tuple[int, str]:
         """Read one connection until it fails or is superseded; returns how many messages it delivered and why."""
-        connection = StreamConnection(combined_url(settings.BINANCE_WS_URL, streams),
-                                      silence_seconds=settings.STREAM_SILENCE_SECONDS)  # fmt: skip
+        connection = StreamConnection(settings.BINANCE_WS_URL, streams, silence_seconds=settings.STREAM_SILENCE_SECONDS)
         received = 0
         try:
             await connection.open()
