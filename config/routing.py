@@ -1,2 +1,5 @@
-# The live stream endpoint (/ws/stream/) arrives with the streamer; the router is wired now so daphne serves both.
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.market.consumers import StreamConsumer
+
+websocket_urlpatterns = [path("ws/stream/", StreamConsumer.as_asgi())]

@@ -1,0 +1,150 @@
+"""The live stream endpoint (/ws/stream/): clients subscribe to streams and receive their updates.
+
+The protocol is documented in README.md ("Live stream (WebSocket)"). Which stream names exist is decided by
+`apps.market.live.stream_checked` alone; this consumer only translates frames into group membership and back.
+"""
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Iterable
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from apps.market.live import InvalidStream, stream_checked, stream_group
+
+logger = logging.getLogger(__name__)
+
+# Every subscription is a group membership on the channel layer (a Redis round trip to join, another to leave).
+STREAMS_PER_CONNECTION = 200
+# The channel layer forgets a group member after its group_expiry (a day by default); clients stay longer than that.
+GROUP_REJOIN_SECONDS = 3600.0
+
+
+class ClientError(Exception):
+    """Something wrong in a client's frame: answered with an error frame, the connection stays open."""
+
+
+class Outbox:
+    """The frames waiting for one client's socket, at most `size`: when full, the oldest is dropped and counted."""
+
+    def __init__(self, size: int) -> None:
+        self._frames: deque[dict] = deque(maxlen=size)
+        self._ready = asyncio.Event()
+        self.dropped = 0
+
+    def put(self, frame: dict) -> None:
+        if len(self._frames) == self._frames.maxlen:
+            self.dropped += 1
+        self._frames.append(frame)
+        self._ready.set()
+
+    async def get(self) -> dict:
+        while not self._frames:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._frames.popleft()
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    """One client's connection. Every frame to the client goes through its outbox and one sender task, so that
+    handling a group message never waits for this client's socket (a slow reader loses its oldest frames instead of
+    holding up the channel layer), and acknowledgements stay in order with the updates around them."""
+
+    async def connect(self) -> None:
+        self.streams: set[str] = set()
+        self.outbox = Outbox(settings.STREAM_CLIENT_BUFFER)
+        await self.accept()
+        self.tasks = [asyncio.create_task(self._send_forever()), asyncio.create_task(self._rejoin_forever())]
+
+    async def disconnect(self, code: int) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self._leave(self.streams)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            self.outbox.put(await self._answer(text_data))
+        except ClientError as error:
+            logger.info("stream client %s: %s", self.channel_name, error)
+            self.outbox.put({"type": "error", "message": str(error)})
+
+    async def stream_message(self, event: dict) -> None:
+        # A message already on its way when the client unsubscribed must not reach it after the acknowledgement.
+        if event["stream"] in self.streams:
+            self.outbox.put({"type": "update", "stream": event["stream"], "data": event["data"]})
+
+    async def _answer(self, text_data: str | None) -> dict:
+        request = _request_parsed(text_data)
+        match request.get("action"):
+            case "subscribe":
+                return {"type": "subscribed", "streams": await self._subscribe(_streams_requested(request))}
+            case "unsubscribe":
+                return {"type": "unsubscribed", "streams": await self._unsubscribe(_streams_requested(request))}
+            case "list":
+                return {"type": "subscriptions", "streams": sorted(self.streams), "dropped": self.outbox.dropped}
+            case action:
+                raise ClientError(f"unknown action {action!r}: use 'subscribe', 'unsubscribe' or 'list'")
+
+    async def _subscribe(self, streams: list[str]) -> list[str]:
+        new = [stream for stream in streams if stream not in self.streams]
+        if len(self.streams) + len(new) > STREAMS_PER_CONNECTION:
+            raise ClientError(
+                f"at most {STREAMS_PER_CONNECTION} streams per connection: {len(self.streams)} subscribed, "
+                f"{len(new)} more asked for"
+            )
+        await self._join(new)
+        self.streams.update(new)
+        return streams
+
+    async def _unsubscribe(self, streams: list[str]) -> list[str]:
+        subscribed = [stream for stream in streams if stream in self.streams]
+        self.streams.difference_update(subscribed)
+        await self._leave(subscribed)
+        return streams
+
+    # One stream at a time: gathering many joins or leaves exhausts channels_redis's bounded connection pool.
+    async def _join(self, streams: Iterable[str]) -> None:
+        for stream in streams:
+            await self.channel_layer.group_add(stream_group(stream), self.channel_name)
+
+    async def _leave(self, streams: Iterable[str]) -> None:
+        for stream in streams:
+            await self.channel_layer.group_discard(stream_group(stream), self.channel_name)
+
+    async def _send_forever(self) -> None:
+        while True:
+            frame = await self.outbox.get()
+            await self.send(text_data=json.dumps(frame))
+
+    async def _rejoin_forever(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REJOIN_SECONDS)
+            for stream in list(self.streams):
+                # The client may unsubscribe meanwhile: rejoining then would leave a member nobody removes.
+                if stream in self.streams:
+                    await self.channel_layer.group_add(stream_group(stream), self.channel_name)
+
+
+def _request_parsed(text_data: str | None) -> dict:
+    if text_data is None:
+        raise ClientError("binary frames are not accepted: send JSON text")
+    try:
+        request = json.loads(text_data)
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+        raise ClientError(f"not JSON: {error}") from None
+    if not isinstance(request, dict):
+        raise ClientError('a frame is a JSON object: {"action": ...}')
+    return request
+
+
+def _streams_requested(request: dict) -> list[str]:
+    names = request.get("streams")
+    if not isinstance(names, list):
+        raise ClientError("'streams' must be a list of stream names")
+    try:
+        return list(dict.fromkeys(stream_checked(name) for name in names))
+    except InvalidStream as error:
+        raise ClientError(str(error)) from None
