@@ -96,11 +96,12 @@ class FakeBinance:
         """Push the market's candles over the streams as its clock (the wall clock, for the demo) moves."""
         asyncio.run_coroutine_threadsafe(self.streams.play_live(), self._loop)
 
-    def replay(self, *, start_ms: int, minutes: int, minutes_per_second: float) -> Replay:
+    def replay(self, *, start_ms: int, minutes: int, minutes_per_second: float, spread: bool = False) -> Replay:
         """Start replaying the market over the streams, its clock moving with the replay; returns at once."""
         clock = ReplayClock(start_ms)
         self.market.clock = clock
-        replay = Replay(self.streams, clock, start_ms=start_ms, minutes=minutes, minutes_per_second=minutes_per_second)
+        replay = Replay(self.streams, clock, start_ms=start_ms, minutes=minutes, minutes_per_second=minutes_per_second,
+                        spread=spread)  # fmt: skip
         asyncio.run_coroutine_threadsafe(replay.run(), self._loop)
         return replay
 

@@ -171,6 +171,16 @@ class FakeStreams:
         await self._send_klines(rows, closed=True)
         await self._send_tickers(rows)
 
+    async def publish_minute_spread(self, open_ms: int, seconds: float) -> None:
+        """Like publish_minute, each symbol on its own beat across `seconds`, as Binance's per-stream timers push:
+        the forming update in the first half, the closed kline in the second."""
+        rows = list(self._candles_at(open_ms).items())
+        for closed in (False, True):
+            for name, row in rows:
+                await self._send_klines({name: row}, closed=closed)
+                await asyncio.sleep(seconds / 2 / max(1, len(rows)))
+        await self._send_tickers(dict(rows))
+
     async def play_live(self) -> None:
         """Follow the market's own clock (the demo's): every second the forming candles and the tickers, and each
         minute's candles closed as the minute ends, as Binance pushes them."""
@@ -191,15 +201,19 @@ class Replay:
     """Plays `minutes` of the market from `start_ms` at `minutes_per_second`, moving the market clock along."""
 
     def __init__(self, streams: FakeStreams, clock: ReplayClock, *, start_ms: int, minutes: int,
-                 minutes_per_second: float) -> None:  # fmt: skip
+                 minutes_per_second: float, spread: bool = False) -> None:  # fmt: skip
         self.streams, self.clock = streams, clock
         self.start_ms, self.minutes, self.pause = start_ms, minutes, 1.0 / minutes_per_second
+        self.spread = spread
         self.done = asyncio.Event()
 
     async def run(self) -> None:
         for minute in range(self.minutes):
             open_ms = self.start_ms + minute * MINUTE_MS
             self.clock.now_ms = open_ms + MINUTE_MS
-            await self.streams.publish_minute(open_ms)
-            await asyncio.sleep(self.pause)
+            if self.spread:
+                await self.streams.publish_minute_spread(open_ms, self.pause)
+            else:
+                await self.streams.publish_minute(open_ms)
+                await asyncio.sleep(self.pause)
         self.done.set()

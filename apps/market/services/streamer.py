@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 HEARTBEAT_TTL_SECONDS = 300
+# Each group_send is a couple of Redis round trips: one at a time, 1000 updates a second would queue up.
+PUBLISH_CONCURRENCY = 32
 OUTBOX_LIMIT = 100_000  # updates waiting for the channel layer; past it the oldest go (counted)
 CONNECTION_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI)
 
@@ -176,11 +178,22 @@ class Streamer:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
             while self._outbox:
-                stream, data = self._outbox.popleft()
-                try:
-                    await live_publish(stream, data)
-                except Exception as error:  # the channel layer (Redis) failing must not stop the streamer
-                    logger.error("publishing %s failed: %s", stream, error)
+                await asyncio.gather(*(self._publish_one(stream, data) for stream, data in self._next_publications()))
+
+    def _next_publications(self) -> list[tuple[str, object]]:
+        """Up to PUBLISH_CONCURRENCY updates to send at once, each of a different stream, so that two updates of
+        one stream (a forming candle, then the same candle closed) can never overtake each other."""
+        batch: dict[str, object] = {}
+        while self._outbox and len(batch) < PUBLISH_CONCURRENCY and self._outbox[0][0] not in batch:
+            stream, data = self._outbox.popleft()
+            batch[stream] = data
+        return list(batch.items())
+
+    async def _publish_one(self, stream: str, data: object) -> None:
+        try:
+            await live_publish(stream, data)
+        except Exception as error:  # the channel layer (Redis) failing must not stop the streamer
+            logger.error("publishing %s failed: %s", stream, error)
 
     # -- writing
     async def _flush_forever(self) -> None:
