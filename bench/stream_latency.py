@@ -11,6 +11,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def _market(names: list[str]):
 
 
 def _process(arguments: list[str], environment: dict) -> subprocess.Popen:
-    log = open(f"/tmp/bench-{arguments[1]}.log", "w")  # noqa: SIM115
-    return subprocess.Popen([sys.executable, *arguments], cwd=ROOT, env=environment, stdout=log, stderr=log)
+    # Their output goes to a log beside the system's temporary files, to read when a run goes wrong.
+    log = Path(tempfile.gettempdir()) / f"bench-stream_latency-{arguments[1]}.log"
+    with log.open("w") as output:
+        return subprocess.Popen([sys.executable, *arguments], cwd=ROOT, env=environment, stdout=output, stderr=output)
 
 
 async def _client(port: int, streams: list[str], sent_at: dict, latencies: list[float], ready: asyncio.Event,
