@@ -66,7 +66,8 @@ class Streamer:
         self.ingest = StreamIngest()
         self._tickers_due = 0.0
         self._fills: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
-        self._connections: dict[int, asyncio.Task] = {}
+        self._connections: dict[int, asyncio.Task] = {}  # per slot, the current connection
+        self._all_connections: set[asyncio.Task] = set()  # with those still reading until their successor delivers
         self._plan: list[list[str]] = []
         self._stopping = asyncio.Event()
         self._outbox: deque[tuple[str, object]] = deque(maxlen=OUTBOX_LIMIT)
@@ -81,9 +82,10 @@ class Streamer:
         try:
             await self._stopping.wait()
         finally:
-            for task in [*tasks, *self._connections.values()]:
+            every = [*tasks, *self._all_connections]
+            for task in every:
                 task.cancel()
-            await asyncio.gather(*tasks, *self._connections.values(), return_exceptions=True)
+            await asyncio.gather(*every, return_exceptions=True)
             await self._flush()
 
     def stop(self) -> None:
@@ -105,7 +107,10 @@ class Streamer:
 
     def _replace(self, index: int, streams: list[str]) -> None:
         """A new connection for slot `index`; the one it replaces keeps reading until the new one delivers."""
-        self._connections[index] = asyncio.create_task(self._keep_connected(index, streams))
+        task = asyncio.create_task(self._keep_connected(index, streams))
+        self._connections[index] = task
+        self._all_connections.add(task)
+        task.add_done_callback(self._all_connections.discard)
 
     def _superseded(self, index: int) -> bool:
         current = self._connections.get(index)
