@@ -53,3 +53,10 @@ def rest(exchange, budget) -> Iterator[BinanceRest]:
 @pytest.fixture
 def sources(exchange, rest) -> Sources:
     return Sources(rest=rest, archive=BinanceArchive(base_url=exchange.archive_url))
+
+
+def service_pointed_at(exchange: FakeBinance, settings) -> None:
+    """The service's Binance base URLs (REST, archive, WebSocket) on our fake exchange."""
+    settings.BINANCE_REST_URL = exchange.rest_url
+    settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+    settings.BINANCE_WS_URL = exchange.ws_url

@@ -4,11 +4,12 @@ import pytest
 
 from apps.market.models import Symbol
 from config.embedded_beat import EmbeddedBeat
+from tests.conftest import service_pointed_at
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_embedded_beat_runs_the_beat_schedule_in_process(exchange, settings):
-    settings.BINANCE_REST_URL = exchange.rest_url
+    service_pointed_at(exchange, settings)
     settings.CELERY_BEAT_SCHEDULE = {"sync": {"task": "market.sync_symbols", "schedule": 3600.0}}
     beat = EmbeddedBeat()
 

@@ -12,7 +12,7 @@ from apps.market.services.backfill import Sources, symbol_backfill
 from apps.market.services.symbols import symbols_sync
 from fakes.binance_server import FakeBinance
 from fakes.market import recorded_market
-from tests.conftest import RECORDED_END_MS
+from tests.conftest import RECORDED_END_MS, service_pointed_at
 
 pytestmark = pytest.mark.django_db
 
@@ -170,8 +170,7 @@ def test_it_reads_archive_files_from_2025_on_with_microsecond_timestamps(budget)
 
 
 def test_the_backfill_command_reports_each_symbol(btc, exchange, settings):
-    settings.BINANCE_REST_URL = exchange.rest_url
-    settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+    service_pointed_at(exchange, settings)
     output = io.StringIO()
 
     call_command("backfill", symbols=["BTCUSDT"], since=SINCE, until=UNTIL, stdout=output)

@@ -13,7 +13,7 @@ from apps.market.services.symbols import symbols_sync
 from fakes.binance_server import FakeBinance
 from fakes.binance_stream import kline_event
 from fakes.market import FakeMarket, FakeSymbol
-from tests.conftest import BTC
+from tests.conftest import BTC, service_pointed_at
 
 JAN_1_2020_MS = 1577836800000
 
@@ -55,9 +55,7 @@ def stream_market(btc_truth) -> FakeMarket:
 @pytest.fixture
 def stream_exchange(stream_market, settings):
     with FakeBinance(stream_market) as exchange:
-        settings.BINANCE_REST_URL = exchange.rest_url
-        settings.BINANCE_ARCHIVE_URL = exchange.archive_url
-        settings.BINANCE_WS_URL = exchange.ws_url
+        service_pointed_at(exchange, settings)
         settings.STREAM_SILENCE_SECONDS = 1.0
         settings.STREAM_FLUSH_SECONDS = 0.2
         settings.STREAM_SYMBOLS_REFRESH_SECONDS = 0.5

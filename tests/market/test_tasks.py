@@ -5,9 +5,10 @@ import time
 import pytest
 
 from apps.market.models import Candle, Symbol
+from fakes.binance_server import FakeBinance
 from fakes.market import FakeMarket, FakeSymbol
 from tasks.market import catch_up, sync_symbols
-from tests.conftest import BTC
+from tests.conftest import BTC, service_pointed_at
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +29,8 @@ def live_market(btc_truth) -> FakeMarket:
 
 @pytest.fixture
 def live_exchange(live_market, settings):
-    from fakes.binance_server import FakeBinance
-
     with FakeBinance(live_market) as exchange:
-        settings.BINANCE_REST_URL = exchange.rest_url
-        settings.BINANCE_ARCHIVE_URL = exchange.archive_url
+        service_pointed_at(exchange, settings)
         settings.MARKET_RECENT_WINDOW_DAYS = 1
         yield exchange
 
