@@ -60,26 +60,30 @@ def _source_table(interval: Interval) -> str:
     return "market_hourlycandle" if connection.vendor == "postgresql" and whole_hours else "market_candle"
 
 
-def _aggregate_sql(interval: Interval) -> str:
-    # Open and close come from the bucket's first and last rows, found by primary key: far cheaper than ordering
-    # a million rows through array_agg.
+def _aggregate_sql(interval: Interval, symbol_count: int) -> str:
+    """Candles of `interval` for some symbols between two open times; parameters: the symbol ids, start, end.
+
+    Open and close come from each bucket's first and last rows, found by primary key: far cheaper than ordering a
+    million rows through array_agg.
+    """
     table = _source_table(interval)
+    symbols = ", ".join(["%s"] * symbol_count)
     return f"""
         WITH buckets AS (
-            SELECT {_bucket_epoch_sql(interval)} AS bucket, min(open_time) AS first_time, max(open_time) AS last_time,
-                   max(high) AS high, min(low) AS low, sum(volume) AS volume, sum(quote_volume) AS quote_volume,
-                   sum(trades) AS trades, sum(taker_buy_volume) AS taker_buy_volume,
+            SELECT symbol_id, {_bucket_epoch_sql(interval)} AS bucket, min(open_time) AS first_time,
+                   max(open_time) AS last_time, max(high) AS high, min(low) AS low, sum(volume) AS volume,
+                   sum(quote_volume) AS quote_volume, sum(trades) AS trades, sum(taker_buy_volume) AS taker_buy_volume,
                    sum(taker_buy_quote_volume) AS taker_buy_quote_volume
             FROM {table}
-            WHERE symbol_id = %s AND open_time >= %s AND open_time < %s
-            GROUP BY 1
+            WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s
+            GROUP BY 1, 2
         )
-        SELECT b.bucket, o.open, b.high, b.low, c.close, b.volume, b.quote_volume, b.trades, b.taker_buy_volume,
-               b.taker_buy_quote_volume
+        SELECT b.symbol_id, b.bucket, o.open, b.high, b.low, c.close, b.volume, b.quote_volume, b.trades,
+               b.taker_buy_volume, b.taker_buy_quote_volume
         FROM buckets b
-        JOIN {table} o ON o.symbol_id = %s AND o.open_time = b.first_time
-        JOIN {table} c ON c.symbol_id = %s AND c.open_time = b.last_time
-        ORDER BY b.bucket
+        JOIN {table} o ON o.symbol_id = b.symbol_id AND o.open_time = b.first_time
+        JOIN {table} c ON c.symbol_id = b.symbol_id AND c.open_time = b.last_time
+        ORDER BY b.symbol_id, b.bucket
     """
 
 
@@ -143,8 +147,8 @@ def klines_aggregate(
         return []
     bounds = [connection.ops.adapt_datetimefield_value(datetime_from_ms(ms)) for ms in window]
     with connection.cursor() as cursor:
-        cursor.execute(_aggregate_sql(interval), [symbol.id, *bounds, symbol.id, symbol.id])
-        rows = cursor.fetchall()
+        cursor.execute(_aggregate_sql(interval, 1), [symbol.id, *bounds])
+        rows = [row[1:] for row in cursor.fetchall()]
     rows = rows[:limit] if start_ms is not None else rows[-limit:]
     return [_kline(interval, row) for row in rows]
 
@@ -210,3 +214,32 @@ def candles_first_open_time(*, symbol: Symbol) -> datetime | None:
 
 def candles_last_open_time(*, symbol: Symbol, before: datetime) -> datetime | None:
     return Candle.objects.filter(symbol=symbol, open_time__lt=before).aggregate(last=Max("open_time"))["last"]
+
+
+class ClosedCandles(NamedTuple):
+    """Several symbols' candles on one interval as float arrays, oldest first, for indicator arithmetic."""
+
+    open_times: list[int]
+    open: list[float]
+    high: list[float]
+    low: list[float]
+    close: list[float]
+    volume: list[float]
+
+
+def closed_candles_many(
+    *, symbol_ids: list[int], interval: Interval, count: int, end_ms: int
+) -> dict[int, ClosedCandles]:
+    """The last `count` candles of `interval` that closed by `end_ms`, for many symbols in one query."""
+    start_ms = _steps(interval, interval.bucket_start_ms(end_ms), count, forward=False)
+    bounds = [connection.ops.adapt_datetimefield_value(datetime_from_ms(ms)) for ms in (start_ms, end_ms)]
+    series: dict[int, ClosedCandles] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_aggregate_sql(interval, len(symbol_ids)), [*symbol_ids, *bounds])
+        for symbol_id, bucket, open_, high, low, close, volume, *_ in cursor.fetchall():
+            if interval.next_bucket_ms(int(bucket) * 1000) > end_ms:
+                continue  # still forming
+            columns = series.setdefault(symbol_id, ClosedCandles([], [], [], [], [], []))
+            for column, value in zip(columns, (int(bucket) * 1000, open_, high, low, close, volume), strict=True):
+                column.append(float(value) if column is not columns.open_times else value)
+    return series

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "channels",
     "apps.market",
+    "apps.indicators",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,12 @@ STREAM_FLUSH_SECONDS = env.float("STREAM_FLUSH_SECONDS", default=1.0)
 # cannot keep up loses its oldest queued frames beyond STREAM_CLIENT_BUFFER instead of slowing anyone else.
 STREAM_TICKER_INTERVAL_SECONDS = env.float("STREAM_TICKER_INTERVAL_SECONDS", default=1.0)
 STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
+
+# Indicators: the timeframes computed for every tracked symbol, how many closed candles each computation reads
+# (EMA 200 needs far more than 200 to settle), and how many symbols one Celery task takes.
+INDICATORS_TIMEFRAMES = env.list("INDICATORS_TIMEFRAMES", default=["15m", "1h", "4h", "1d"])
+INDICATORS_HISTORY_CANDLES = env.int("INDICATORS_HISTORY_CANDLES", default=1000)
+INDICATORS_SHARD_SYMBOLS = env.int("INDICATORS_SHARD_SYMBOLS", default=50)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
