@@ -4,8 +4,9 @@ process. With no broker, tasks run eagerly, so they execute here, through the sa
 
 import logging
 import threading
-import time
+from datetime import UTC, datetime, timedelta
 
+from celery.schedules import BaseSchedule, schedule
 from django.conf import settings
 from django.db import close_old_connections, connections
 
@@ -21,7 +22,7 @@ class EmbeddedBeat(threading.Thread):
         # A worker imports CELERY_IMPORTS at start; this process is no worker, so the task modules load here.
         app.loader.import_default_modules()
         self._stopping = threading.Event()
-        self._due = {name: 0.0 for name in settings.CELERY_BEAT_SCHEDULE}
+        self._last_run = {name: NEVER for name in settings.CELERY_BEAT_SCHEDULE}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -29,19 +30,28 @@ class EmbeddedBeat(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-                if time.monotonic() >= self._due[name]:
-                    self._due[name] = time.monotonic() + entry["schedule"]
-                    self._run(name, entry["task"])
+                if _schedule(entry).is_due(self._last_run[name]).is_due:
+                    self._last_run[name] = datetime.now(UTC)
+                    self._run(name, entry["task"], entry.get("args", ()))
             self._stopping.wait(1.0)
         connections.close_all()
 
-    def _run(self, name: str, task_name: str) -> None:
+    def _run(self, name: str, task_name: str, args: tuple) -> None:
         # Like a worker between tasks: never carry a broken or expired connection into the next run.
         close_old_connections()
         try:
-            app.tasks[task_name].delay()
+            app.tasks[task_name].delay(*args)
         except TransportError as error:
             logger.error("scheduled task %s failed: %s", name, error)  # the exchange is unreachable: no traceback
         except Exception:
             # A failed run must not end the schedule: the next one resumes from what is stored.
             logger.exception("scheduled task %s failed", name)
+
+
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _schedule(entry: dict) -> BaseSchedule:
+    """Seconds (run every so often) or a crontab, as in CELERY_BEAT_SCHEDULE."""
+    every = entry["schedule"]
+    return every if isinstance(every, BaseSchedule) else schedule(timedelta(seconds=every), app=app)

@@ -20,7 +20,8 @@ def _series(candles: ClosedCandles, candles_per_day: int) -> Series:
 
 def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> int:
     """Indicators of `timeframe` for these symbols over their candles closed by `end_ms`: one query to read, one
-    bulk upsert each for the snapshots and for the history rows not stored yet. Returns the snapshots written."""
+    bulk upsert each for the snapshots and for the history rows from the newest stored on. Returns the snapshots
+    written."""
     interval = INTERVALS[timeframe]
     per_day = DAY_MS // interval.ms
     candles = closed_candles_many(
@@ -36,7 +37,8 @@ def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> 
         columns = indicators_compute(_series(symbol_candles, per_day))
         for index, open_ms in enumerate(symbol_candles.open_times):
             open_time = datetime_from_ms(open_ms)
-            if symbol_id not in stored_until or open_time > stored_until[symbol_id]:
+            # The newest stored row is computed again: it may have been computed before its last minute arrived.
+            if symbol_id not in stored_until or open_time >= stored_until[symbol_id]:
                 history.append(IndicatorHistory(symbol_id=symbol_id, timeframe=timeframe, open_time=open_time,
                                                 values=snapshot_at(columns, index)))  # fmt: skip
         snapshots.append(Snapshot(symbol_id=symbol_id, timeframe=timeframe, values=snapshot_at(columns, -1),

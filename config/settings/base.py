@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from `config.env.env`; see README.md for the table."""
 
+from celery.schedules import crontab
 from kombu import Queue
 
 from config.env import BASE_DIR, env
@@ -18,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_celery_beat",
     "channels",
     "apps.market",
     "apps.indicators",
@@ -95,10 +97,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = CeleryQueue.INGEST.value
 CELERY_TASK_QUEUES = [Queue(queue.value) for queue in CeleryQueue]
 # Task names are prefixed by their concern; each concern has its queue (and so its own workers).
-CELERY_TASK_ROUTES = {"market.*": {"queue": CeleryQueue.INGEST.value}}
+CELERY_TASK_ROUTES = {
+    "market.*": {"queue": CeleryQueue.INGEST.value},
+    "indicators.*": {"queue": CeleryQueue.INDICATORS.value},
+}
 CELERY_TIMEZONE = "UTC"
 # Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
-CELERY_IMPORTS = ["tasks.market"]
+CELERY_IMPORTS = ["tasks.market", "tasks.indicators"]
+# Beat keeps its schedule in the database (django-celery-beat), editable in the admin; the entries below are
+# written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "market-sync-symbols": {"task": "market.sync_symbols", "schedule": 3600.0},
     "market-catch-up": {"task": "market.catch_up", "schedule": 60.0, "options": {"expires": 55}},
@@ -140,6 +148,27 @@ STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
 INDICATORS_TIMEFRAMES = env.list("INDICATORS_TIMEFRAMES", default=["15m", "1h", "4h", "1d"])
 INDICATORS_HISTORY_CANDLES = env.int("INDICATORS_HISTORY_CANDLES", default=1000)
 INDICATORS_SHARD_SYMBOLS = env.int("INDICATORS_SHARD_SYMBOLS", default=50)
+# Shard tasks wait this long after a candle closes, so that the streamer has stored its last minute.
+INDICATORS_SETTLE_SECONDS = env.float("INDICATORS_SETTLE_SECONDS", default=3.0)
+# When each timeframe's candle closes (UTC): its indicators are dispatched then.
+CANDLE_CLOSES = {
+    "5m": crontab(minute="*/5"),
+    "15m": crontab(minute="*/15"),
+    "30m": crontab(minute="*/30"),
+    "1h": crontab(minute=0),
+    "2h": crontab(minute=0, hour="*/2"),
+    "4h": crontab(minute=0, hour="*/4"),
+    "12h": crontab(minute=0, hour="*/12"),
+    "1d": crontab(minute=0, hour=0),
+}
+CELERY_BEAT_SCHEDULE |= {
+    f"indicators-{timeframe}": {
+        "task": "indicators.dispatch",
+        "schedule": CANDLE_CLOSES[timeframe],
+        "args": (timeframe,),
+    }
+    for timeframe in INDICATORS_TIMEFRAMES
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,0 +1,69 @@
+"""The indicator tasks, run eagerly (what they compute; Celery's delivery is tested with real workers elsewhere)."""
+
+import time
+import uuid
+
+import pytest
+from celery.exceptions import Retry
+from django.core.cache import cache
+
+from apps.indicators.models import Snapshot
+from apps.market.intervals import datetime_from_ms
+from apps.market.klines import klines_parse
+from apps.market.services.candles import candles_upsert
+from fakes.derive import minutes_from_candles
+from fakes.recorded import rest_klines
+from tasks.indicators import compute_shard, dispatch
+from tests.market.factories import SymbolFactory
+
+pytestmark = pytest.mark.django_db
+
+HOUR_MS = 3_600_000
+
+
+def _minutes_up_to_now() -> list[list]:
+    """Two recorded weeks of ETHUSDT minutes, moved so that the last one closed a moment ago."""
+    minutes = minutes_from_candles(rest_klines("ETHUSDT", "15m"), 15 * 60_000)
+    shift = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS - (int(minutes[-1][0]) + 60_000)
+    return [[row[0] + shift, *row[1:6], row[6] + shift, *row[7:]] for row in minutes]
+
+
+@pytest.fixture
+def tracked(settings) -> list:
+    settings.INDICATORS_SHARD_SYMBOLS = 2
+    minutes = _minutes_up_to_now()
+    symbols = [SymbolFactory() for _ in range(3)]
+    for symbol in symbols:
+        candles_upsert(rows=klines_parse(symbol_id=symbol.id, raw_rows=minutes, source="test").rows)
+    return symbols
+
+
+def test_a_tick_computes_every_tracked_symbol_across_shards(tracked):
+    dispatch.delay("1h")
+
+    last_hour = datetime_from_ms((int(time.time() * 1000) // HOUR_MS) * HOUR_MS - HOUR_MS)
+    snapshots = Snapshot.objects.filter(timeframe="1h")
+    assert sorted(snapshots.values_list("symbol_id", flat=True)) == sorted(symbol.id for symbol in tracked)
+    assert {snapshot.open_time for snapshot in snapshots} == {last_hour}
+    assert all(snapshot.values["rsi_14"] is not None for snapshot in snapshots)
+
+
+def test_a_shard_whose_lock_another_run_holds_is_retried_not_run(tracked):
+    symbol_ids = [tracked[0].id]
+    end_ms = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS
+    cache.set(f"indicators:shard:1h:{end_ms}:{symbol_ids[0]}", "another-run", 60)
+
+    with pytest.raises(Retry, match="ShardBusy"):
+        compute_shard.apply((symbol_ids, "1h", end_ms), task_id=str(uuid.uuid4()), throw=True)
+
+    assert not Snapshot.objects.exists()
+
+
+def test_a_redelivered_shard_goes_on_despite_its_own_lock(tracked):
+    symbol_ids = [tracked[0].id]
+    end_ms = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS
+    cache.set(f"indicators:shard:1h:{end_ms}:{symbol_ids[0]}", "task-1", 60)  # its worker died holding it
+
+    compute_shard.apply((symbol_ids, "1h", end_ms), task_id="task-1")
+
+    assert Snapshot.objects.filter(symbol_id=symbol_ids[0]).exists()
