@@ -11,14 +11,19 @@ class Timeframe(models.TextChoices):
 
 
 class Snapshot(models.Model):
-    """The latest indicator values of a symbol on a timeframe: what the screener reads, one row per pair."""
+    """The latest indicator values of a symbol on a timeframe: what the screener reads, one row per pair.
 
-    pk = models.CompositePrimaryKey("symbol", "timeframe")
+    A small table with a plain id (the admin cannot show composite keys), unique per (symbol, timeframe).
+    """
+
     symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="+")
     timeframe = models.CharField(max_length=4, choices=Timeframe.choices)
     open_time = models.DateTimeField(help_text="Open time of the closed candle the values are for.")
     values = models.JSONField(help_text="Output column -> number, or null while history is too short.")
     computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["symbol", "timeframe"], name="snapshot_unique_per_timeframe")]
 
     def __str__(self) -> str:
         return f"{self.symbol_id} {self.timeframe} {self.open_time:%Y-%m-%d %H:%M}"

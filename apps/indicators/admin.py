@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from apps.indicators.models import Snapshot
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(admin.ModelAdmin):
+    """Read-only: snapshots are the engine's output, rewritten at every candle close."""
+
+    list_display = ("symbol", "timeframe", "open_time", "computed_at")
+    list_filter = ("timeframe",)
+    search_fields = ("symbol__symbol",)
+    list_select_related = ("symbol",)
+    readonly_fields = ("symbol", "timeframe", "open_time", "values", "computed_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Snapshot | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Snapshot | None = None) -> bool:
+        return False
