@@ -11,11 +11,9 @@ from apps.market.selectors import ClosedCandles, closed_candles_many
 
 
 def _series(candles: ClosedCandles, candles_per_day: int) -> Series:
-    def array(values: list[float]) -> np.ndarray:
-        return np.asarray(values, dtype=np.float64)
-
-    return Series(array(candles.open), array(candles.high), array(candles.low), array(candles.close),
-                  array(candles.volume), candles_per_day)  # fmt: skip
+    # TA-Lib wants contiguous arrays; columns cut from one table are strided views.
+    columns = (candles.open, candles.high, candles.low, candles.close, candles.volume)
+    return Series(*(np.ascontiguousarray(column) for column in columns), candles_per_day)
 
 
 def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> int:
@@ -35,14 +33,14 @@ def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> 
     snapshots, history = [], []
     for symbol_id, symbol_candles in candles.items():
         columns = indicators_compute(_series(symbol_candles, per_day))
-        for index, open_ms in enumerate(symbol_candles.open_times):
+        for index, open_ms in enumerate(symbol_candles.open_times.tolist()):
             open_time = datetime_from_ms(open_ms)
             # The newest stored row is computed again: it may have been computed before its last minute arrived.
             if symbol_id not in stored_until or open_time >= stored_until[symbol_id]:
                 history.append(IndicatorHistory(symbol_id=symbol_id, timeframe=timeframe, open_time=open_time,
                                                 values=snapshot_at(columns, index)))  # fmt: skip
         snapshots.append(Snapshot(symbol_id=symbol_id, timeframe=timeframe, values=snapshot_at(columns, -1),
-                                  open_time=datetime_from_ms(symbol_candles.open_times[-1])))  # fmt: skip
+                                  open_time=datetime_from_ms(int(symbol_candles.open_times[-1]))))  # fmt: skip
     with transaction.atomic():
         Snapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["symbol", "timeframe"],
                                      update_fields=["open_time", "values", "computed_at"])  # fmt: skip
