@@ -26,7 +26,7 @@ def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> 
         symbol_ids=symbol_ids, interval=interval, count=settings.INDICATORS_HISTORY_CANDLES, end_ms=end_ms
     )
     stored_until = dict(
-        IndicatorHistory.objects.filter(symbol_id__in=candles, timeframe=timeframe)
+        IndicatorHistory.objects.filter(symbol_id__in=list(candles), timeframe=timeframe)
         .values_list("symbol_id")
         .annotate(last=Max("open_time"))
     )
