@@ -1,3 +1,4 @@
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -60,3 +61,13 @@ def service_pointed_at(exchange: FakeBinance, settings) -> None:
     settings.BINANCE_REST_URL = exchange.rest_url
     settings.BINANCE_ARCHIVE_URL = exchange.archive_url
     settings.BINANCE_WS_URL = exchange.ws_url
+
+
+def wait_until(condition, timeout: float) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass: for work other processes or threads do."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

@@ -19,6 +19,7 @@ from config.celery import app
 from fakes.derive import minutes_from_candles
 from fakes.recorded import rest_klines
 from tasks.indicators import dispatch
+from tests.conftest import wait_until
 from tests.market.factories import SymbolFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,15 +33,6 @@ def _minutes_up_to_now() -> list[list]:
     minutes = minutes_from_candles(rest_klines("ETHUSDT", "15m"), 15 * 60_000)
     shift = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS - (int(minutes[-1][0]) + 60_000)
     return [[row[0] + shift, *row[1:6], row[6] + shift, *row[7:]] for row in minutes]
-
-
-def _wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -83,7 +75,7 @@ def workers(broker, tmp_path):
                  "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
                 cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
             ))  # fmt: skip
-    assert _wait_until(lambda: all("ready" in log.read_text() for log in logs), 30), "both workers started"
+    assert wait_until(lambda: all("ready" in log.read_text() for log in logs), 30), "both workers started"
     yield processes, logs
     for process in processes:
         process.send_signal(signal.SIGTERM)
@@ -108,8 +100,8 @@ def test_two_workers_compute_every_symbol_exactly_once_per_tick(symbols, workers
 
     dispatch.delay("1h")
 
-    assert _wait_until(lambda: Snapshot.objects.count() == SYMBOLS, 60)
-    assert _wait_until(lambda: _shards_succeeded(logs) == SYMBOLS // 2, 10)
+    assert wait_until(lambda: Snapshot.objects.count() == SYMBOLS, 60)
+    assert wait_until(lambda: _shards_succeeded(logs) == SYMBOLS // 2, 10)
     computed = {s.symbol_id: s.values for s in Snapshot.objects.all()}
     Snapshot.objects.all().delete()
     end_ms = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS
@@ -123,7 +115,7 @@ def test_a_worker_killed_mid_shard_leaves_nothing_missing_and_nothing_doubled(sy
         cursor.execute("BEGIN")
         cursor.execute("LOCK TABLE indicators_snapshot IN EXCLUSIVE MODE")  # shards stop at their write
         dispatch.delay("1h")
-        assert _wait_until(lambda: all("compute_shard" in log.read_text().split("ready.")[-1] for log in logs), 30)
+        assert wait_until(lambda: all("compute_shard" in log.read_text().split("ready.")[-1] for log in logs), 30)
         time.sleep(1.0)  # both are inside a shard, waiting to write
         children = subprocess.run(["pgrep", "-P", str(processes[0].pid)], capture_output=True, text=True)
         for pid in children.stdout.split():
@@ -132,7 +124,7 @@ def test_a_worker_killed_mid_shard_leaves_nothing_missing_and_nothing_doubled(sy
         cursor.execute("COMMIT")
     blocker.close()
 
-    assert _wait_until(lambda: Snapshot.objects.count() == SYMBOLS, 60)
+    assert wait_until(lambda: Snapshot.objects.count() == SYMBOLS, 60)
     assert "WorkerLostError" in logs[0].read_text(), "the shard really was killed mid-way"
     history = IndicatorHistory.objects.filter(timeframe="1h")
     per_symbol = {s.id: history.filter(symbol_id=s.id).count() for s in symbols}

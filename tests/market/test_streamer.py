@@ -13,7 +13,7 @@ from apps.market.services.symbols import symbols_sync
 from fakes.binance_server import FakeBinance
 from fakes.binance_stream import kline_event
 from fakes.market import FakeMarket, FakeSymbol
-from tests.conftest import BTC, service_pointed_at
+from tests.conftest import BTC, service_pointed_at, wait_until
 
 JAN_1_2020_MS = 1577836800000
 
@@ -33,15 +33,6 @@ class RunningStreamer:
     def __exit__(self, *exc_info: object) -> None:
         self.loop.call_soon_threadsafe(self.streamer.stop)
         self.thread.join(timeout=20)
-
-
-def _wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -101,7 +92,7 @@ def test_after_drops_a_silence_and_cuts_the_stored_candles_equal_the_recording_e
     minutes = 480
     exchange.streams.max_lifetime = 4.0  # the "24-hour" cut, which rotation at 2.5 s must beat
     with RunningStreamer(Streamer()) as streamer:
-        assert _wait_until(lambda: exchange.streams.clients, 10), "the streamer connected"
+        assert wait_until(lambda: exchange.streams.clients, 10), "the streamer connected"
         replay = exchange.replay(start_ms=JAN_1_2020_MS, minutes=minutes, minutes_per_second=40)
         for pause, chaos in ((1.3, "drop"), (1.7, "silence"), (2.1, "drop"), (1.9, "shutdown"), (0.9, "drop")):
             time.sleep(pause)
@@ -111,9 +102,9 @@ def test_after_drops_a_silence_and_cuts_the_stored_candles_equal_the_recording_e
                 exchange.call(lambda: exchange.streams.silence(2.0))
             else:
                 exchange.call(exchange.streams.shut_down_all)
-        assert _wait_until(replay.done.is_set, 30)
+        assert wait_until(replay.done.is_set, 30)
         truth = _truth(btc_truth[:minutes])
-        _wait_until(lambda: _stored("BTCUSDT") == truth and _stored("ETHUSDT") == truth, 20)
+        wait_until(lambda: _stored("BTCUSDT") == truth and _stored("ETHUSDT") == truth, 20)
 
     assert _stored("BTCUSDT") == truth
     assert _stored("ETHUSDT") == truth
@@ -150,14 +141,14 @@ def test_bad_events_are_counted_and_dropped_and_the_streamer_keeps_going(stream_
         ("trade count is not an integer", _kline_message("BTCUSDT", first, n="many")),
     ]
     with RunningStreamer(Streamer()) as streamer:
-        assert _wait_until(lambda: exchange.streams.clients, 10)
+        assert wait_until(lambda: exchange.streams.clients, 10)
         for _, text in junk:
             exchange.call(lambda text=text: exchange.streams.send_raw(text))
         for text in (_kline_message("BTCUSDT", second), _kline_message("BTCUSDT", second),
                      _kline_message("BTCUSDT", first)):  # fmt: skip
             exchange.call(lambda text=text: exchange.streams.send_raw(text))
         # The minute before the first streamed close comes from REST, as after any (re)connect.
-        assert _wait_until(lambda: _stored("BTCUSDT") == _truth([first, second]), 10)
+        assert wait_until(lambda: _stored("BTCUSDT") == _truth([first, second]), 10)
 
     assert sum(streamer.ingest.counters.dropped.values()) == len(junk) + 2
     assert streamer.ingest.counters.dropped["duplicate"] == 1
@@ -174,10 +165,10 @@ def test_live_state_and_heartbeat_follow_the_stream(stream_exchange, btc_truth):
     exchange = stream_exchange
     symbols_sync(rest=_rest(exchange))
     with RunningStreamer(Streamer()):
-        assert _wait_until(lambda: exchange.streams.clients, 10)
+        assert wait_until(lambda: exchange.streams.clients, 10)
         exchange.replay(start_ms=JAN_1_2020_MS, minutes=3, minutes_per_second=10)
-        assert _wait_until(lambda: (live_kline_get("BTCUSDT") or {}).get("t") == btc_truth[2][0], 10)
-        assert _wait_until(lambda: "ETHUSDT" in live_tickers_get(["BTCUSDT", "ETHUSDT"]), 10)
+        assert wait_until(lambda: (live_kline_get("BTCUSDT") or {}).get("t") == btc_truth[2][0], 10)
+        assert wait_until(lambda: "ETHUSDT" in live_tickers_get(["BTCUSDT", "ETHUSDT"]), 10)
 
     assert live_tickers_get(["BTCUSDT"])["BTCUSDT"]["c"] == btc_truth[2][4]
     assert time.time() - cache.get("streamer:heartbeat:0/1:0") < 30
@@ -194,10 +185,10 @@ def test_symbols_switched_off_and_on_in_the_admin_are_followed_without_a_restart
         return {stream for client in exchange.streams.clients for stream in client.streams}
 
     with RunningStreamer(Streamer()):
-        assert _wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)
+        assert wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)
         Symbol.objects.filter(symbol="ETHUSDT").update(is_active=False)
         exchange.replay(start_ms=JAN_1_2020_MS, minutes=100, minutes_per_second=10)  # the new connection delivers
 
-        assert _wait_until(lambda: subscribed() == {"!miniTicker@arr", "btcusdt@kline_1m"}, 10)
+        assert wait_until(lambda: subscribed() == {"!miniTicker@arr", "btcusdt@kline_1m"}, 10)
         Symbol.objects.filter(symbol="ETHUSDT").update(is_active=True)
-        assert _wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)
+        assert wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)
