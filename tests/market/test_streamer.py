@@ -4,6 +4,7 @@ import asyncio
 import json
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -192,3 +193,36 @@ def test_symbols_switched_off_and_on_in_the_admin_are_followed_without_a_restart
         assert wait_until(lambda: subscribed() == {"!miniTicker@arr", "btcusdt@kline_1m"}, 10)
         Symbol.objects.filter(symbol="ETHUSDT").update(is_active=True)
         assert wait_until(lambda: "ethusdt@kline_1m" in subscribed(), 10)
+
+
+@contextmanager
+def _candle_writes_blocked():
+    """While held, the candle table is locked, and new connections give up waiting for it after 300 ms."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    locker = connection.copy()
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET lock_timeout = 300')
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE market_candle IN ACCESS EXCLUSIVE MODE")
+            yield
+            cursor.execute("ROLLBACK")
+    finally:
+        locker.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" RESET lock_timeout')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_candles_of_a_failed_flush_are_kept_and_written_by_the_next(stream_exchange, btc_truth, caplog):
+    exchange = stream_exchange
+    symbols_sync(rest=_rest(exchange))
+    with RunningStreamer(Streamer()):
+        assert wait_until(lambda: exchange.streams.clients, 10)
+        with _candle_writes_blocked():
+            exchange.replay(start_ms=JAN_1_2020_MS, minutes=20, minutes_per_second=20)
+            assert wait_until(lambda: "flush failed" in caplog.text, 10)
+        assert wait_until(lambda: _stored("BTCUSDT") == _truth(btc_truth[:20]), 20)

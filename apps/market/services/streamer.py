@@ -19,6 +19,7 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.db import close_old_connections
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from apps.market.binance.stream import TICKERS, StreamConnection, kline_stream_name
@@ -28,7 +29,6 @@ from apps.market.models import Symbol
 from apps.market.services.backfill import symbols_backfill
 from apps.market.services.candles import candles_upsert
 from apps.market.services.stream_ingest import Batch, StreamIngest
-from apps.market.transport import TransportError
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,12 @@ class Streamer:
     async def _follow_symbols(self) -> None:
         """Pick up symbols (de)activated in the admin: connections whose streams changed are replaced."""
         while True:
-            self.ingest.symbol_ids = await sync_to_async(self.shard.symbols, thread_sensitive=False)()
+            try:
+                self.ingest.symbol_ids = await sync_to_async(self.shard.symbols, thread_sensitive=False)()
+            except Exception as error:  # the database away: keep streaming the symbols we have
+                logger.error("could not read the tracked symbols: %s", error)
+                await asyncio.sleep(settings.STREAM_SYMBOLS_REFRESH_SECONDS)
+                continue
             plan = stream_plan(list(self.ingest.symbol_ids), settings.STREAM_MAX_PER_CONNECTION)
             for index, streams in enumerate(plan):
                 if index >= len(self._plan) or self._plan[index] != streams:
@@ -209,13 +214,18 @@ class Streamer:
     async def _flush(self) -> None:
         batch = self.ingest.take_batch()
         heartbeats = {f"streamer:heartbeat:{self.shard}:{index}": at for index, at in self._last_message.items()}
-        await sync_to_async(_store, thread_sensitive=False)(batch, heartbeats=heartbeats)
+        try:
+            await sync_to_async(_store, thread_sensitive=False)(batch, heartbeats=heartbeats)
+        except Exception as error:  # the database or Redis failing: keep the candles for the next flush
+            logger.error("flush failed, %d candles kept for the next one: %s", len(batch.candles), error)
+            self.ingest.batch.candles = batch.candles | self.ingest.batch.candles
+            return
         # Live state always has the latest tickers; clients get them coalesced, once per interval at most.
         self._unpublished_tickers.update(batch.tickers)
         if self._unpublished_tickers and time.monotonic() >= self._tickers_due:
             tickers, self._unpublished_tickers = self._unpublished_tickers, {}
             self._tickers_due = time.monotonic() + settings.STREAM_TICKER_INTERVAL_SECONDS
-            await live_publish(TICKER, tickers)
+            await self._publish_one(TICKER, tickers)
 
     async def _fill_forever(self) -> None:
         """Fill, from REST, what a symbol missed before its first closed kline on a (new) connection."""
@@ -230,13 +240,14 @@ class Streamer:
                     until=until,
                     from_newest=True,
                 )
-            except (TransportError, KeyError) as error:
+            except Exception as error:  # one failed fill must not end the loop; gap fills catch up
                 logger.error("could not fill %s before %s: %s", symbol, until, error)
 
 
 def _store(batch: Batch, *, heartbeats: dict[str, float]) -> None:
     """One flush, in a worker thread: candles, live state, and each connection's last message time (its heartbeat,
     for the health check)."""
+    close_old_connections()  # as a worker does between tasks: a connection that failed is not used again
     cache.set_many(heartbeats, HEARTBEAT_TTL_SECONDS)
     if batch.candles:
         candles_upsert(rows=list(batch.candles.values()))
