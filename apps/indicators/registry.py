@@ -72,9 +72,12 @@ def _stochastic(series: Series) -> Arrays:
     return {"stoch_k": k, "stoch_d": d}
 
 
-def _stoch_rsi(series: Series) -> Arrays:
-    k, d = talib.STOCHRSI(series.close, timeperiod=14, fastk_period=14, fastd_period=3, fastd_matype=0)
-    return {"stochrsi_k": k, "stochrsi_d": d}
+def _rsi(series: Series) -> Arrays:
+    """RSI(14), and its stochastic oscillator (14, 3) from the same values: TA-Lib's STOCHRSI is exactly the fast
+    stochastic of the RSI line, and computing the RSI once saves a pass."""
+    rsi = talib.RSI(series.close, timeperiod=14)
+    k, d = talib.STOCHF(rsi, rsi, rsi, fastk_period=14, fastd_period=3, fastd_matype=0)
+    return {"rsi_14": rsi, "stochrsi_k": k, "stochrsi_d": d}
 
 
 def _vwap(series: Series) -> Arrays:
@@ -120,7 +123,7 @@ def _sma(period: int) -> Indicator:
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("rsi_14", _single("rsi_14", lambda s: talib.RSI(s.close, timeperiod=14)), ("rsi_14",), 14),
+    Indicator("rsi", _rsi, ("rsi_14", "stochrsi_k", "stochrsi_d"), 29, {"period": 14, "stoch_k": 14, "stoch_d": 3}),
     Indicator("macd", _macd, ("macd", "macd_signal", "macd_hist"), 33, {"fast": 12, "slow": 26, "signal": 9}),
     *(_ema(period) for period in (9, 12, 21, 26, 50, 200)),
     *(_sma(period) for period in (20, 50, 100, 200)),
@@ -134,7 +137,6 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("atr_14", _single("atr_14", lambda s: talib.ATR(s.high, s.low, s.close, timeperiod=14)), ("atr_14",), 14),
     Indicator("adx", _adx, ("adx_14", "plus_di_14", "minus_di_14"), 27, {"period": 14}),
     Indicator("stochastic", _stochastic, ("stoch_k", "stoch_d"), 17, {"k": 14, "k_smoothing": 3, "d": 3}),
-    Indicator("stoch_rsi", _stoch_rsi, ("stochrsi_k", "stochrsi_d"), 29, {"period": 14, "k": 14, "d": 3}),
     Indicator("obv", _single("obv", lambda s: talib.OBV(s.close, s.volume)), ("obv",), 0),
     Indicator("vwap_14", _vwap, ("vwap_14",), 13, {"window": 14}),
     Indicator(
