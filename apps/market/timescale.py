@@ -9,8 +9,6 @@ we call `create_hypertable` ourselves. Compression and retention have no API in 
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-CANDLE_TABLE = "market_candle"
-
 
 def extension_installed(connection: BaseDatabaseWrapper) -> bool:
     if connection.vendor != "postgresql":
@@ -20,24 +18,27 @@ def extension_installed(connection: BaseDatabaseWrapper) -> bool:
         return cursor.fetchone() is not None
 
 
-def candle_hypertable_sql(*, chunk_interval: str, compress_after: str, retention: str) -> list[str]:
+def hypertable_sql(
+    *, table: str, segment_by: str, chunk_interval: str, compress_after: str, retention: str
+) -> list[str]:
+    """A time-series table (time column `open_time`) as a compressed hypertable, with retention when one is set."""
     statements = [
         "CREATE EXTENSION IF NOT EXISTS timescaledb",
-        f"SELECT create_hypertable('{CANDLE_TABLE}', by_range('open_time', INTERVAL '{chunk_interval}'),"
+        f"SELECT create_hypertable('{table}', by_range('open_time', INTERVAL '{chunk_interval}'),"
         " migrate_data => true, if_not_exists => true)",
-        f"ALTER TABLE {CANDLE_TABLE} SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol_id',"
+        f"ALTER TABLE {table} SET (timescaledb.compress, timescaledb.compress_segmentby = '{segment_by}',"
         " timescaledb.compress_orderby = 'open_time')",
-        f"SELECT add_compression_policy('{CANDLE_TABLE}', INTERVAL '{compress_after}', if_not_exists => true)",
+        f"SELECT add_compression_policy('{table}', INTERVAL '{compress_after}', if_not_exists => true)",
     ]
     if retention:
-        statements.append(
-            f"SELECT add_retention_policy('{CANDLE_TABLE}', INTERVAL '{retention}', if_not_exists => true)"
-        )
+        statements.append(f"SELECT add_retention_policy('{table}', INTERVAL '{retention}', if_not_exists => true)")
     return statements
 
 
-def candle_hypertable_create(connection: BaseDatabaseWrapper) -> None:
-    statements = candle_hypertable_sql(
+def hypertable_create(connection: BaseDatabaseWrapper, *, table: str, segment_by: str) -> None:
+    statements = hypertable_sql(
+        table=table,
+        segment_by=segment_by,
         chunk_interval=settings.TIMESCALEDB_CANDLE_CHUNK,
         compress_after=settings.TIMESCALEDB_COMPRESS_AFTER,
         retention=settings.TIMESCALEDB_RETENTION,
