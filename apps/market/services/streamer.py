@@ -75,6 +75,7 @@ class Streamer:
         self._last_message: dict[int, float] = {}
         self._delivering: dict[int, asyncio.Task] = {}  # per slot, the newest connection that delivered
         self._unpublished_tickers: dict[str, dict] = {}
+        self._filling: asyncio.Future | None = None
 
     async def run(self) -> None:
         loops = (self._follow_symbols, self._flush_forever, self._fill_forever, self._publish_forever)
@@ -85,7 +86,8 @@ class Streamer:
             every = [*tasks, *self._all_connections]
             for task in every:
                 task.cancel()
-            await asyncio.gather(*every, return_exceptions=True)
+            # A fill runs in a thread that cannot be cancelled: stopping waits for it rather than leave it behind.
+            await asyncio.gather(*every, *([self._filling] if self._filling else []), return_exceptions=True)
             await self._flush()
 
     def stop(self) -> None:
@@ -233,13 +235,16 @@ class Streamer:
             symbol, first_streamed_ms = await self._fills.get()
             await self._flush()
             until = datetime_from_ms(first_streamed_ms)
-            try:
-                await sync_to_async(symbols_backfill, thread_sensitive=False)(
+            self._filling = asyncio.ensure_future(
+                sync_to_async(symbols_backfill, thread_sensitive=False)(
                     symbol_ids=[self.ingest.symbol_ids[symbol]],
                     since=until - timedelta(days=settings.MARKET_RECENT_WINDOW_DAYS),
                     until=until,
                     from_newest=True,
                 )
+            )
+            try:
+                await asyncio.shield(self._filling)
             except Exception as error:  # one failed fill must not end the loop; gap fills catch up
                 logger.error("could not fill %s before %s: %s", symbol, until, error)
 
