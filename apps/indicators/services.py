@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import numpy as np
 from django.conf import settings
 from django.db import transaction
@@ -5,7 +7,7 @@ from django.db.models import Max
 
 from apps.indicators.engine import indicators_compute, snapshot_at
 from apps.indicators.models import IndicatorHistory, Snapshot
-from apps.indicators.registry import Series
+from apps.indicators.registry import Arrays, Series
 from apps.market.intervals import DAY_MS, INTERVALS, datetime_from_ms
 from apps.market.selectors import ClosedCandles, closed_candles_many
 
@@ -14,6 +16,20 @@ def _series(candles: ClosedCandles, candles_per_day: int) -> Series:
     # TA-Lib wants contiguous arrays; columns cut from one table are strided views.
     columns = (candles.open, candles.high, candles.low, candles.close, candles.volume)
     return Series(*(np.ascontiguousarray(column) for column in columns), candles_per_day)
+
+
+def _history_rows(
+    symbol_id: int, timeframe: str, candles: ClosedCandles, columns: Arrays, stored_until: datetime | None
+) -> list[IndicatorHistory]:
+    """Rows for the candles from the newest stored one on: that one is computed again, as it may have been
+    computed before its last minute arrived."""
+    rows = []
+    for index, open_ms in enumerate(candles.open_times.tolist()):
+        open_time = datetime_from_ms(open_ms)
+        if stored_until is None or open_time >= stored_until:
+            rows.append(IndicatorHistory(symbol_id=symbol_id, timeframe=timeframe, open_time=open_time,
+                                         values=snapshot_at(columns, index)))  # fmt: skip
+    return rows
 
 
 def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> int:
@@ -33,12 +49,7 @@ def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> 
     snapshots, history = [], []
     for symbol_id, symbol_candles in candles.items():
         columns = indicators_compute(_series(symbol_candles, per_day))
-        for index, open_ms in enumerate(symbol_candles.open_times.tolist()):
-            open_time = datetime_from_ms(open_ms)
-            # The newest stored row is computed again: it may have been computed before its last minute arrived.
-            if symbol_id not in stored_until or open_time >= stored_until[symbol_id]:
-                history.append(IndicatorHistory(symbol_id=symbol_id, timeframe=timeframe, open_time=open_time,
-                                                values=snapshot_at(columns, index)))  # fmt: skip
+        history += _history_rows(symbol_id, timeframe, symbol_candles, columns, stored_until.get(symbol_id))
         snapshots.append(Snapshot(symbol_id=symbol_id, timeframe=timeframe, values=snapshot_at(columns, -1),
                                   open_time=datetime_from_ms(int(symbol_candles.open_times[-1]))))  # fmt: skip
     with transaction.atomic():
