@@ -10,8 +10,9 @@ from apps.market.binance.budget import RedisBudgetStore, WeightBudget
 from apps.market.binance.rest import BinanceRest
 from apps.market.services.backfill import Sources
 from fakes.binance_server import FakeBinance
+from fakes.derive import minutes_from_candles
 from fakes.market import FakeMarket, FakeSymbol
-from fakes.recorded import archive_1m
+from fakes.recorded import archive_1m, rest_klines
 
 BTC = FakeSymbol(
     symbol="BTCUSDT", base_asset="BTC", quote_asset="USDT", status="TRADING", tick_size="0.01000000",
@@ -71,3 +72,12 @@ def wait_until(condition, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def eth_minutes_up_to_the_hour() -> list[list]:
+    """Two recorded weeks of ETHUSDT as (derived) minutes, moved so that the last one ends at the last full hour:
+    the newest hourly candle has just closed."""
+    hour_ms = 3_600_000
+    minutes = minutes_from_candles(rest_klines("ETHUSDT", "15m"), 15 * 60_000)
+    shift = (int(time.time() * 1000) // hour_ms) * hour_ms - (int(minutes[-1][0]) + 60_000)
+    return [[row[0] + shift, *row[1:6], row[6] + shift, *row[7:]] for row in minutes]

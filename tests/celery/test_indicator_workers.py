@@ -16,10 +16,8 @@ from apps.indicators.services import snapshots_compute
 from apps.market.klines import klines_parse
 from apps.market.services.candles import candles_upsert
 from config.celery import app
-from fakes.derive import minutes_from_candles
-from fakes.recorded import rest_klines
 from tasks.indicators import dispatch
-from tests.conftest import wait_until
+from tests.conftest import eth_minutes_up_to_the_hour, wait_until
 from tests.market.factories import SymbolFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,15 +27,9 @@ HOUR_MS = 3_600_000
 SYMBOLS = 6
 
 
-def _minutes_up_to_now() -> list[list]:
-    minutes = minutes_from_candles(rest_klines("ETHUSDT", "15m"), 15 * 60_000)
-    shift = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS - (int(minutes[-1][0]) + 60_000)
-    return [[row[0] + shift, *row[1:6], row[6] + shift, *row[7:]] for row in minutes]
-
-
 @pytest.fixture
 def symbols() -> list:
-    minutes = _minutes_up_to_now()
+    minutes = eth_minutes_up_to_the_hour()
     created = [SymbolFactory() for _ in range(SYMBOLS)]
     for symbol in created:
         candles_upsert(rows=klines_parse(symbol_id=symbol.id, raw_rows=minutes, source="test").rows)

@@ -11,9 +11,8 @@ from apps.indicators.models import Snapshot
 from apps.market.intervals import datetime_from_ms
 from apps.market.klines import klines_parse
 from apps.market.services.candles import candles_upsert
-from fakes.derive import minutes_from_candles
-from fakes.recorded import rest_klines
 from tasks.indicators import compute_shard, dispatch
+from tests.conftest import eth_minutes_up_to_the_hour
 from tests.market.factories import SymbolFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +20,10 @@ pytestmark = pytest.mark.django_db
 HOUR_MS = 3_600_000
 
 
-def _minutes_up_to_now() -> list[list]:
-    """Two recorded weeks of ETHUSDT minutes, moved so that the last one closed a moment ago."""
-    minutes = minutes_from_candles(rest_klines("ETHUSDT", "15m"), 15 * 60_000)
-    shift = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS - (int(minutes[-1][0]) + 60_000)
-    return [[row[0] + shift, *row[1:6], row[6] + shift, *row[7:]] for row in minutes]
-
-
 @pytest.fixture
 def tracked(settings) -> list:
     settings.INDICATORS_SHARD_SYMBOLS = 2
-    minutes = _minutes_up_to_now()
+    minutes = eth_minutes_up_to_the_hour()
     symbols = [SymbolFactory() for _ in range(3)]
     for symbol in symbols:
         candles_upsert(rows=klines_parse(symbol_id=symbol.id, raw_rows=minutes, source="test").rows)
