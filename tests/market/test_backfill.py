@@ -61,7 +61,9 @@ def test_it_takes_whole_past_days_from_the_archive_instead_of_rest(btc, sources,
 
 
 def test_a_resumed_backfill_leaves_no_gap_and_no_duplicate(btc, rest, exchange, btc_truth):
-    def interrupt_after_two_pages(minutes: int, covered=[]) -> None:  # noqa: B006 -- the counter of this test
+    covered: list[int] = []
+
+    def interrupt_after_two_pages(minutes: int) -> None:
         covered.append(minutes)
         if len(covered) == 2:
             raise KeyboardInterrupt
