@@ -1,86 +1,125 @@
-"""Derived 1m series: minutes built inside recorded higher-interval candles so that they aggregate back exactly.
+"""Derived 1m series: minutes built inside recorded higher-interval candles so that they roll back up exactly.
 
-Public recordings hold 1m candles of one symbol only; the demo and some tests need many symbols over one span. The
-minutes of each source candle run O -> L -> H -> C (a rising candle) or O -> H -> L -> C (a falling one), prices on
-the source's decimals, and every volume is split into parts that add up to the source to the last digit.
+Public recordings hold 1m candles of one symbol only; the demo and some tests need many symbols over one span. Within
+each source candle the minutes' closes run O -> L -> H -> C (a rising candle) or O -> H -> L -> C (a falling one),
+each minute opening at the previous close, every price on the series' tick. Volumes, quote volumes, taker volumes and
+trade counts are split into parts on the series' step that add up to the source to the last digit.
+
+The arithmetic is on integers of each column's last decimal: exact like Decimal, and fast enough to derive the
+demo's 48 symbols x 2 weeks of minutes at start-up.
 """
 
-from decimal import ROUND_DOWN, Decimal
+from dataclasses import dataclass
+from itertools import pairwise
 
 MINUTE_MS = 60_000
-WEIGHTS = (3, 5, 2, 4, 1, 6, 2, 3, 5, 4)  # an uneven volume profile, so derived minutes do not look flat
+PRICE_COLUMNS = (1, 2, 3, 4)
+BASE_COLUMNS = (5, 9)  # volume, taker buy base volume
+QUOTE_COLUMNS = (7, 10)  # quote volume, taker buy quote volume
+VOLUME_PROFILE = (3, 5, 2, 4, 1, 6, 2, 3, 5, 4)  # uneven, so that derived minutes do not look flat
 
 
-def _exponent(text: str) -> Decimal:
-    return Decimal(1).scaleb(Decimal(text).as_tuple().exponent)
+@dataclass(frozen=True)
+class FixedPoint:
+    """Decimal strings of one kind (prices, base or quote quantities) as integers of their last decimal, with the
+    quantum every value of the series sits on: the tick of prices, the step of quantities."""
+
+    decimals: int
+    quantum: int
+
+    @classmethod
+    def of(cls, rows: list[list], columns: tuple[int, ...]) -> "FixedPoint":
+        texts = [row[column] for row in rows for column in columns]
+        decimals = max(len(text.partition(".")[2]) for text in texts)
+        values = [_units(text, decimals) for text in texts]
+        return cls(decimals, _largest_power_of_ten_dividing(values, limit=10**decimals))
+
+    def units(self, text: str) -> int:
+        return _units(text, self.decimals)
+
+    def text(self, units: int) -> str:
+        digits = str(units).rjust(self.decimals + 1, "0")
+        return f"{digits[: -self.decimals]}.{digits[-self.decimals :]}" if self.decimals else digits
+
+    @property
+    def quantum_text(self) -> str:
+        return self.text(self.quantum)
 
 
-def _split(total: str, count: int) -> list[Decimal]:
-    amount, quantum = Decimal(total), _exponent(total)
-    weights = [WEIGHTS[i % len(WEIGHTS)] for i in range(count)]
-    parts = [(amount * weight / sum(weights)).quantize(quantum, ROUND_DOWN) for weight in weights[:-1]]
-    return [*parts, amount - sum(parts, Decimal(0))]
+def _units(text: str, decimals: int) -> int:
+    whole, _, fraction = text.partition(".")
+    return int(whole + fraction.ljust(decimals, "0"))
 
 
-def _waypoints(candle: list, count: int) -> dict[int, Decimal]:
-    open_, high, low, close = (Decimal(candle[i]) for i in (1, 2, 3, 4))
-    first, second = (low, high) if close >= open_ else (high, low)
-    return {-1: open_, count // 3: first, max(count // 3 + 1, 2 * count // 3): second, count - 1: close}
+def _largest_power_of_ten_dividing(values: list[int], limit: int) -> int:
+    power = 1
+    while power < limit and all(value % (power * 10) == 0 for value in values):
+        power *= 10
+    return power
 
 
-def _closes(candle: list, count: int) -> list[Decimal]:
-    quantum = _exponent(candle[1])
-    points = sorted(_waypoints(candle, count).items())
-    closes = []
-    for minute in range(count):
-        (left, low_value), (right, high_value) = next(
-            (points[i], points[i + 1]) for i in range(len(points) - 1) if points[i][0] < minute <= points[i + 1][0]
-        )
-        share = Decimal(minute - left) / Decimal(right - left)
-        closes.append((low_value + (high_value - low_value) * share).quantize(quantum))
-    return closes
+def price_tick(rows: list[list]) -> str:
+    """The finest price step the candles use, as Binance writes a PRICE_FILTER tickSize ("0.01000000")."""
+    return FixedPoint.of(rows, PRICE_COLUMNS).quantum_text
 
 
-def _text(value: Decimal, like: str) -> str:
-    return str(value.quantize(_exponent(like)))
-
-
-def minutes_of(candle: list, interval_ms: int) -> list[list]:
-    count = interval_ms // MINUTE_MS
-    closes = _closes(candle, count)
-    opens = [Decimal(candle[1]), *closes[:-1]]
-    taker_base, taker_quote = _split(candle[9], count), _split(candle[10], count)
-    maker_base = _split(str(Decimal(candle[5]) - Decimal(candle[9])), count)
-    maker_quote = _split(str(Decimal(candle[7]) - Decimal(candle[10])), count)
-    trades = [int(part) for part in _split(str(candle[8]), count)]
-    rows = []
-    for i in range(count):
-        open_ms = int(candle[0]) + i * MINUTE_MS
-        price = candle[1]
-        rows.append([open_ms, _text(opens[i], price), _text(max(opens[i], closes[i]), price),
-                     _text(min(opens[i], closes[i]), price), _text(closes[i], price),
-                     _text(taker_base[i] + maker_base[i], candle[5]), open_ms + MINUTE_MS - 1,
-                     _text(taker_quote[i] + maker_quote[i], candle[7]), trades[i], _text(taker_base[i], candle[9]),
-                     _text(taker_quote[i], candle[10]), "0"])  # fmt: skip
-    return rows
+def quantity_step(rows: list[list]) -> str:
+    """The finest base quantity step the candles use, as Binance writes a LOT_SIZE stepSize."""
+    return FixedPoint.of(rows, BASE_COLUMNS).quantum_text
 
 
 def minutes_from_candles(rows: list[list], interval_ms: int) -> list[list]:
-    return [minute for candle in rows for minute in minutes_of(candle, interval_ms)]
+    """1m rows inside each of `rows` (candles of `interval_ms`, at least 3 minutes) that roll up to them exactly."""
+    count = interval_ms // MINUTE_MS
+    if count < 3:
+        raise ValueError("minutes are derived from candles of 3 minutes or more")
+    prices, base, quote = (FixedPoint.of(rows, columns) for columns in (PRICE_COLUMNS, BASE_COLUMNS, QUOTE_COLUMNS))
+    return [minute for candle in rows for minute in _minutes_of(candle, count, prices, base, quote)]
 
 
-def aggregate(minutes: list[list], interval_ms: int) -> list[list]:
-    """Roll 1m rows up as Binance does: open first, close last, high max, low min, the rest summed."""
-    buckets: dict[int, list[list]] = {}
-    for row in minutes:
-        buckets.setdefault(int(row[0]) - int(row[0]) % interval_ms, []).append(row)
-    return [_rolled_up(start, buckets[start], interval_ms) for start in sorted(buckets)]
+def _minutes_of(candle: list, count: int, prices: FixedPoint, base: FixedPoint, quote: FixedPoint) -> list[list]:
+    path = _price_path([prices.units(candle[column]) for column in PRICE_COLUMNS], count, prices.quantum)
+    texts = [prices.text(price) for price in path]  # minute i opens at texts[i] and closes at texts[i + 1]
+    volume, taker_base = _maker_taker_parts(base, candle[5], candle[9], count)
+    quote_volume, taker_quote = _maker_taker_parts(quote, candle[7], candle[10], count)
+    trades = _parts(candle[8], count, quantum=1)
+    minutes = []
+    for i in range(count):
+        open_ms = candle[0] + i * MINUTE_MS
+        low, high = (texts[i], texts[i + 1]) if path[i] <= path[i + 1] else (texts[i + 1], texts[i])
+        minutes.append([open_ms, texts[i], high, low, texts[i + 1], volume[i], open_ms + MINUTE_MS - 1,
+                        quote_volume[i], trades[i], taker_base[i], taker_quote[i], "0"])  # fmt: skip
+    return minutes
 
 
-def _rolled_up(start: int, rows: list[list], interval_ms: int) -> list:
-    def total(index: int) -> str:
-        return str(sum((Decimal(row[index]) for row in rows), Decimal(0)))
+def _price_path(ohlc: list[int], count: int, tick: int) -> list[int]:
+    """The open, then the close of each of `count` minutes: straight lines through the candle's extremes."""
+    open_, high, low, close = ohlc
+    first, second = (low, high) if close >= open_ else (high, low)
+    positions = (-1, (count - 1) // 3, 2 * (count - 1) // 3, count - 1)
+    path = [open_]
+    for (left, start), (right, end) in pairwise(zip(positions, (open_, first, second, close), strict=True)):
+        steps = right - left
+        path += [_on_tick(start + (end - start) * (i - left) // steps, tick) for i in range(left + 1, right + 1)]
+    return path
 
-    return [start, rows[0][1], str(max(Decimal(r[2]) for r in rows)), str(min(Decimal(r[3]) for r in rows)),
-            rows[-1][4], total(5), start + interval_ms - 1, total(7), sum(int(r[8]) for r in rows), total(9),
-            total(10), "0"]  # fmt: skip
+
+def _on_tick(price: int, tick: int) -> int:
+    # Rounding is monotonic and both ends of a line are on the tick, so no minute leaves the candle's range.
+    return (price + tick // 2) // tick * tick
+
+
+def _maker_taker_parts(kind: FixedPoint, total: str, taker: str, count: int) -> tuple[list[str], list[str]]:
+    """Per-minute totals and taker parts; the maker parts are split apart so no minute's taker exceeds its total."""
+    taker_units = kind.units(taker)
+    taker_parts = _parts(taker_units, count, kind.quantum)
+    maker_parts = _parts(kind.units(total) - taker_units, count, kind.quantum)
+    totals = [kind.text(sum(parts)) for parts in zip(taker_parts, maker_parts, strict=True)]
+    return totals, [kind.text(part) for part in taker_parts]
+
+
+def _parts(total: int, count: int, quantum: int) -> list[int]:
+    weights = (VOLUME_PROFILE * (count // len(VOLUME_PROFILE) + 1))[:count]
+    whole = sum(weights)
+    parts = [total * weight // whole // quantum * quantum for weight in weights[:-1]]
+    return [*parts, total - sum(parts)]
