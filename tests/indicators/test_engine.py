@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ta.volume import VolumeWeightedAveragePrice
 
-from apps.indicators.engine import indicators_compute, snapshot_at
-from apps.indicators.registry import OUTPUTS, Series
+from apps.indicators.engine import indicators_compute, outputs_step, snapshot_at, state_at_end
+from apps.indicators.registry import OUTPUTS, Candles, Series
 from fakes.recorded import rest_klines
 
 RELATIVE = 1e-6
@@ -100,3 +100,58 @@ def test_invariants_hold_on_any_price_path(steps, spread):
     assert np.all(bands["bb_lower"][known] <= bands["bb_middle"][known] + 1e-9)
     assert np.all(bands["bb_middle"][known] <= bands["bb_upper"][known] + 1e-9)
     assert all(math.isfinite(value) for value in columns["ema_50"])
+
+
+def _step_after(series: Series, count: int) -> dict[str, float]:
+    """The incremental step's outputs for candle `count`, from the state of a full computation over the ones before."""
+    before = Series(*(values[:count] for values in (series.open, series.high, series.low, series.close,
+                                                     series.volume)), series.candles_per_day)  # fmt: skip
+    state = state_at_end(before, indicators_compute(before))
+    candle = Candles(*(values[count : count + 1] for values in (series.open, series.high, series.low, series.close,
+                                                               series.volume)), series.candles_per_day)  # fmt: skip
+    return {name: float(column[0]) for name, column in outputs_step({k: np.array([v]) for k, v in state.items()},
+                                                                     candle).items()}  # fmt: skip
+
+
+def _disagreeing(step: dict[str, float], full: dict[str, np.ndarray], count: int) -> list[str]:
+    """Outputs where the step's value differs from the full computation's beyond 1e-9 (relative), or where it has a
+    value and the full computation none, or none where the full computation has one and had one before: the step's
+    state starts with an indicator's first full value, so only that first value may come a candle late."""
+    return [
+        name for name in OUTPUTS
+        if (np.isfinite(step[name]) and not np.isclose(step[name], full[name][count], rtol=1e-9, atol=1e-10))
+        or (not np.isfinite(step[name]) and np.isfinite(full[name][count]) and np.isfinite(full[name][count - 1]))
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("symbol", ["BTCUSDT", "DOGEUSDT", "XRPUSDT"])
+def test_one_step_from_the_state_gives_the_full_computations_next_values(symbol):
+    series = _series(rest_klines(symbol, "1h"), candles_per_day=24)
+    for count in range(60, len(series.close), 23):
+        full = indicators_compute(Series(*(values[: count + 1] for values in (series.open, series.high, series.low,
+                                           series.close, series.volume)), 24))  # fmt: skip
+
+        assert _disagreeing(_step_after(series, count), full, count) == [], count
+
+
+def test_the_step_gives_nothing_where_the_state_has_no_history_yet(eth_hours):
+    step = _step_after(eth_hours, 10)
+
+    assert all(np.isnan(step[name]) for name in ("rsi_14", "ema_12", "sma_20", "atr_14", "adx_14", "macd"))
+
+
+# Moves of at least a ten-thousandth, as candles of 15 minutes and more make: on far smaller ones the stochastic
+# RSI divides the rounding noise of two RSIs by a range hardly larger, in either path.
+candle_moves = st.lists(st.just(0.0) | st.floats(min_value=1e-4, max_value=0.05) | st.floats(min_value=-0.05,
+                        max_value=-1e-4), min_size=60, max_size=300)  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=candle_moves, spread=st.floats(min_value=0.0, max_value=0.03), flat=st.integers(0, 40))
+def test_the_step_agrees_with_the_full_computation_on_any_price_path(steps, spread, flat):
+    close = 100 * np.exp(np.cumsum(steps + [0.0] * flat))  # flat stretches: zero ranges and no movement
+    series = Series(np.roll(close, 1), close * (1 + spread), close * (1 - spread), close,
+                    np.full_like(close, 5.0), candles_per_day=24)  # fmt: skip
+    count = len(close) - 1
+
+    assert _disagreeing(_step_after(series, count), indicators_compute(series), count) == []
