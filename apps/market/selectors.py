@@ -257,11 +257,9 @@ def _closed_candles_sql(interval: Interval, symbol_count: int) -> str:
     """
 
 
-def closed_candles_many(
-    *, symbol_ids: list[int], interval: Interval, count: int, end_ms: int
-) -> dict[int, ClosedCandles]:
-    """The last `count` candles of `interval` that closed by `end_ms`, for many symbols in one query."""
-    start_ms = _steps(interval, interval.bucket_start_ms(end_ms), count, forward=False)
+def candles_many(*, symbol_ids: list[int], interval: Interval, start_ms: int, end_ms: int) -> dict[int, ClosedCandles]:
+    """The candles of `interval` made of the stored 1m candles opened in [start_ms, end_ms), for many symbols in one
+    query; a bucket the range ends inside comes with the minutes it has."""
     bounds = [connection.ops.adapt_datetimefield_value(datetime_from_ms(ms)) for ms in (start_ms, end_ms)]
     with connection.cursor() as cursor:
         cursor.execute(_closed_candles_sql(interval, len(symbol_ids)), [*symbol_ids, *bounds])
@@ -269,13 +267,25 @@ def closed_candles_many(
     if not rows:
         return {}
     table = np.array(rows, dtype=np.float64)
-    bucket_ends = np.array([interval.next_bucket_ms(int(bucket) * 1000) for bucket in table[:, 1]])
-    table = table[bucket_ends <= end_ms]  # a bucket still forming is left out
     starts = np.flatnonzero(np.diff(table[:, 0])) + 1
     return {
         int(rows_of_symbol[0, 0]): ClosedCandles(
             (rows_of_symbol[:, 1] * 1000).astype(np.int64), *rows_of_symbol[:, 2:7].T
         )
         for rows_of_symbol in np.split(table, starts)
-        if len(rows_of_symbol)
     }
+
+
+def closed_candles_many(
+    *, symbol_ids: list[int], interval: Interval, count: int, end_ms: int
+) -> dict[int, ClosedCandles]:
+    """The last `count` candles of `interval` that closed by `end_ms`, for many symbols in one query."""
+    start_ms = _steps(interval, interval.bucket_start_ms(end_ms), count, forward=False)
+    closed = {}
+    for symbol_id, candles in candles_many(symbol_ids=symbol_ids, interval=interval, start_ms=start_ms,
+                                           end_ms=end_ms).items():  # fmt: skip
+        if interval.next_bucket_ms(int(candles.open_times[-1])) > end_ms:  # a bucket still forming is left out
+            candles = ClosedCandles(*(column[:-1] for column in candles))
+        if len(candles.open_times):
+            closed[symbol_id] = candles
+    return closed

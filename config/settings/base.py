@@ -1,6 +1,7 @@
 """Settings shared by every environment. Values come from `config.env.env`; see README.md for the table."""
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from config.env import BASE_DIR, env
@@ -147,6 +148,10 @@ STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
 # (EMA 200 needs far more than 200 to settle), and how many symbols one Celery task takes.
 INDICATORS_TIMEFRAMES = env.list("INDICATORS_TIMEFRAMES", default=["15m", "1h", "4h", "1d"])
 INDICATORS_HISTORY_CANDLES = env.int("INDICATORS_HISTORY_CANDLES", default=1000)
+# With fewer, MACD's EMAs and Wilder's averages would still remember where the window starts (by more than 1e-12),
+# and the full and incremental paths would drift apart as the window slides.
+if INDICATORS_HISTORY_CANDLES < 400:
+    raise ImproperlyConfigured("INDICATORS_HISTORY_CANDLES must be at least 400")
 INDICATORS_SHARD_SYMBOLS = env.int("INDICATORS_SHARD_SYMBOLS", default=50)
 # Shard tasks wait this long after a candle closes, so that the streamer has stored its last minute.
 INDICATORS_SETTLE_SECONDS = env.float("INDICATORS_SETTLE_SECONDS", default=3.0)

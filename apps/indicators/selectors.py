@@ -1,0 +1,24 @@
+import math
+
+from apps.indicators.engine import STATE_NAMES
+from apps.indicators.models import Snapshot
+from apps.indicators.registry import State
+from apps.market.intervals import ms_from_datetime
+
+
+def _numbers(stored: dict) -> State:
+    def number(value: float | None) -> float:
+        return math.nan if value is None else value
+
+    return {name: [number(item) for item in value] if isinstance(value, list) else number(value)
+            for name, value in stored.items()}  # fmt: skip
+
+
+def snapshot_states(*, timeframe: str, symbol_ids: list[int]) -> dict[int, tuple[int, State]]:
+    """The stored state of each symbol on `timeframe`, with the open time (ms) of the candle it is for. A state of
+    another shape (stored before an indicator was added) counts as none: the next full computation replaces it."""
+    rows = Snapshot.objects.filter(symbol_id__in=symbol_ids, timeframe=timeframe, state__isnull=False).values_list(
+        "symbol_id", "state_open_time", "state"
+    )
+    return {symbol_id: (ms_from_datetime(open_time), _numbers(state)) for symbol_id, open_time, state in rows
+            if state.keys() == STATE_NAMES}  # fmt: skip
