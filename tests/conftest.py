@@ -81,3 +81,13 @@ def eth_minutes_up_to_the_hour() -> list[list]:
     minutes = minutes_from_candles(rest_klines("ETHUSDT", "15m"), 15 * 60_000)
     shift = (int(time.time() * 1000) // hour_ms) * hour_ms - (int(minutes[-1][0]) + 60_000)
     return [[row[0] + shift, *row[1:6], row[6] + shift, *row[7:]] for row in minutes]
+
+
+@pytest.fixture(autouse=True)
+def fresh_live_snapshots() -> Iterator[None]:
+    """The incremental path's states are per process; each test starts without any."""
+    from apps.indicators.services import live_snapshots
+
+    live_snapshots.cache_clear()
+    yield
+    live_snapshots.cache_clear()

@@ -226,3 +226,46 @@ def test_candles_of_a_failed_flush_are_kept_and_written_by_the_next(stream_excha
             exchange.replay(start_ms=JAN_1_2020_MS, minutes=20, minutes_per_second=20)
             assert wait_until(lambda: "flush failed" in caplog.text, 10)
         assert wait_until(lambda: _stored("BTCUSDT") == _truth(btc_truth[:20]), 20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_closed_minute_brings_the_snapshots_up_to_date(stream_exchange, btc_truth, settings):
+    import numpy as np
+
+    from apps.indicators.engine import indicators_compute
+    from apps.indicators.models import Snapshot
+    from apps.indicators.registry import Series
+    from apps.indicators.services import snapshots_compute
+    from apps.market.intervals import datetime_from_ms
+    from apps.market.klines import klines_parse
+    from apps.market.models import Symbol
+    from apps.market.services.candles import candles_upsert
+
+    settings.INDICATORS_TIMEFRAMES = ["15m"]
+    exchange = stream_exchange
+    symbols_sync(rest=_rest(exchange))
+    btc = Symbol.objects.get(symbol="BTCUSDT")
+    quarter_ms = 15 * 60_000
+    candles_upsert(rows=klines_parse(symbol_id=btc.id, raw_rows=btc_truth[:45], source="test").rows)
+    snapshots_compute(symbol_ids=[btc.id], timeframe="15m", end_ms=JAN_1_2020_MS + 3 * quarter_ms)
+
+    quarters = [btc_truth[start : start + 15] for start in range(0, 45, 15)] + [btc_truth[45:47]]
+    columns = (
+        [float(rows[0][1]) for rows in quarters], [max(float(r[2]) for r in rows) for rows in quarters],
+        [min(float(r[3]) for r in rows) for rows in quarters], [float(rows[-1][4]) for rows in quarters],
+        [sum(float(r[5]) for r in rows) for rows in quarters],
+    )  # fmt: skip
+    reference = indicators_compute(Series(*(np.array(column) for column in columns), candles_per_day=96))
+
+    def snapshot() -> Snapshot:
+        return Snapshot.objects.get(symbol=btc, timeframe="15m")
+
+    with RunningStreamer(Streamer()):
+        assert wait_until(lambda: exchange.streams.clients, 10)
+        exchange.replay(start_ms=JAN_1_2020_MS + 3 * quarter_ms, minutes=2, minutes_per_second=10)
+        assert wait_until(lambda: snapshot().values["obv"] == pytest.approx(reference["obv"][-1], rel=1e-9), 10)
+
+    assert (snapshot().open_time, snapshot().candle_closed) == (datetime_from_ms(JAN_1_2020_MS + 3 * quarter_ms), False)
+    assert {name for name, value in snapshot().values.items() if value is None} == {
+        name for name, column in reference.items() if np.isnan(column[-1])
+    }

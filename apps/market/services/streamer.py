@@ -29,6 +29,7 @@ from apps.market.models import Symbol
 from apps.market.services.backfill import symbols_backfill
 from apps.market.services.candles import candles_upsert
 from apps.market.services.stream_ingest import Batch, StreamIngest
+from apps.market.signals import minutes_closed
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +256,12 @@ def _store(batch: Batch, *, heartbeats: dict[str, float]) -> None:
     close_old_connections()  # as a worker does between tasks: a connection that failed is not used again
     cache.set_many(heartbeats, HEARTBEAT_TTL_SECONDS)
     if batch.candles:
-        candles_upsert(rows=list(batch.candles.values()))
+        rows = list(batch.candles.values())
+        candles_upsert(rows=rows)
+        # Stored is stored: what the receivers (the indicators' incremental path) fail at is theirs to catch up on.
+        for receiver, outcome in minutes_closed.send_robust(sender=Streamer, rows=rows):
+            if isinstance(outcome, Exception):
+                logger.error("%s failed on %d closed minutes: %r", receiver.__qualname__, len(rows), outcome)
     if batch.klines:
         live_klines_set(batch.klines)
     if batch.tickers:

@@ -1,0 +1,6 @@
+"""What the market app tells the others, which it must not import (the indicators build on it, not it on them)."""
+
+from django.dispatch import Signal
+
+# Sent by the streamer once closed 1m candles are stored, with `rows`: their CandleRows.
+minutes_closed = Signal()
