@@ -114,6 +114,13 @@ def _deviation(mean: np.ndarray, mean_of_squares: np.ndarray) -> np.ndarray:
         return np.where(variance < EPSILON, 0.0, np.sqrt(np.abs(variance)))
 
 
+def _two_pass(values: np.ndarray) -> tuple[float, float]:
+    """The mean and the standard deviation of a few values, exactly: in two passes, with exact sums."""
+    items = values.tolist()
+    mean = math.fsum(items) / len(items)
+    return mean, math.sqrt(math.fsum([(item - mean) ** 2 for item in items]) / len(items))
+
+
 def _true_range(high: np.ndarray, low: np.ndarray, previous_close: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(high - low, np.abs(previous_close - high)), np.abs(previous_close - low))
 
@@ -234,11 +241,16 @@ def _bollinger_bands(close: np.ndarray, upper: np.ndarray, middle: np.ndarray, l
             "bb_bandwidth": bandwidth}  # fmt: skip
 
 
+def _bands(middle: np.ndarray, deviation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # A deviation within rounding of the prices is none: the window is flat (TA-Lib's scaled test for zero).
+    width = 2 * np.where(deviation <= EPSILON * np.abs(middle), 0.0, deviation)
+    return middle + width, middle, middle - width
+
+
 def _exact_bands(closes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Upper, middle and lower band for each row of 20 closes (oldest first), the deviation in two passes."""
     middle = closes.mean(axis=1)
-    deviation = np.sqrt(((closes - middle[:, None]) ** 2).mean(axis=1))
-    return middle + 2 * deviation, middle, middle - 2 * deviation
+    return _bands(middle, np.sqrt(((closes - middle[:, None]) ** 2).mean(axis=1)))
 
 
 def _bollinger(series: Series) -> Arrays:
@@ -248,8 +260,7 @@ def _bollinger(series: Series) -> Arrays:
     # keep a residue of wide swings long gone (up to a millionth of a calm window's width). The newest bands, which
     # snapshots and the incremental path carry, are exact.
     if len(close) >= 20:
-        for band, exact in zip((upper, middle, lower), _exact_bands(close[None, -20:]), strict=True):
-            band[-1] = exact[0]
+        upper[-1], middle[-1], lower[-1] = _bands(*(np.array(value) for value in _two_pass(close[-20:])))
     return _bollinger_bands(close, upper, middle, lower)
 
 
@@ -425,7 +436,7 @@ def _volatility_24h(series: Series) -> Arrays:
     # TA-Lib's running sums keep a residue of large returns long gone: after a violent day, a calm one's deviation
     # is off by up to a millionth. The newest value, which snapshots and the incremental path carry, is exact.
     if len(returns) > window:
-        deviation[-1] = np.std(returns[-window:])
+        deviation[-1] = _two_pass(returns[-window:])[1]
     return {"volatility_24h": deviation * np.sqrt(window / (window - 1)) * 100}
 
 
