@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from apps.indicators.engine import outputs_step
-from apps.indicators.registry import Candles, State
+from apps.indicators.registry import Candles, State, States
 from apps.market.intervals import DAY_MS, INTERVALS, MINUTE_MS
 
 NO_STATE = -1
@@ -58,38 +58,54 @@ def _only(minutes: Minutes, chosen: np.ndarray) -> Minutes:
 
 
 class _Timeframe:
-    """One timeframe's states and forming candles, a row per symbol."""
+    """One timeframe's states and forming candles, a row per symbol. The states are one table (a column per number,
+    a list taking several), so that the rows of a batch are gathered at once."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.interval_ms = INTERVALS[name].ms
         self.candles_per_day = DAY_MS // self.interval_ms
         self.rows: dict[int, int] = {}
+        self._last_symbol_ids, self._last_rows = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         self.state_open_ms = np.empty(0, dtype=np.int64)
-        self.states: dict[str, np.ndarray] = {}
+        self.layout: dict[str, int | slice] = {}  # state name -> its column(s) in `table`
+        self.table = np.empty((0, 0))
         self.forming_open_ms = np.empty(0, dtype=np.int64)
         self.forming_through_ms = np.empty(0, dtype=np.int64)
         self.forming = np.empty((0, 5))  # open, high, low, close, volume
 
     def rows_of(self, symbol_ids: np.ndarray) -> np.ndarray:
+        if np.array_equal(symbol_ids, self._last_symbol_ids):  # the same symbols as the minute before, mostly
+            return self._last_rows
         new = [symbol_id for symbol_id in dict.fromkeys(symbol_ids.tolist()) if symbol_id not in self.rows]
         if new:
             self.rows.update({symbol_id: len(self.rows) + offset for offset, symbol_id in enumerate(new)})
             self.state_open_ms = np.concatenate([self.state_open_ms, np.full(len(new), NO_STATE)])
-            self.states = {name: np.concatenate([values, np.full((len(new), *values.shape[1:]), np.nan)])
-                           for name, values in self.states.items()}  # fmt: skip
+            self.table = np.concatenate([self.table, np.full((len(new), self.table.shape[1]), np.nan)])
             self.forming_open_ms = np.concatenate([self.forming_open_ms, np.full(len(new), NO_STATE)])
             self.forming_through_ms = np.concatenate([self.forming_through_ms, np.full(len(new), NO_STATE)])
             self.forming = np.concatenate([self.forming, np.full((len(new), 5), np.nan)])
-        return np.array([self.rows[symbol_id] for symbol_id in symbol_ids.tolist()], dtype=np.int64)
+        rows = np.array([self.rows[symbol_id] for symbol_id in symbol_ids.tolist()], dtype=np.int64)
+        self._last_symbol_ids, self._last_rows = symbol_ids, rows
+        return rows
 
     def set_states(self, rows: np.ndarray, stored: list[tuple[int, State]]) -> None:
+        if not self.layout:
+            self._lay_out(stored[0][1])
         self.state_open_ms[rows] = [open_ms for open_ms, _ in stored]
-        for name in stored[0][1]:
-            values = np.array([state[name] for _, state in stored], dtype=np.float64)
-            if name not in self.states:
-                self.states[name] = np.full((len(self.state_open_ms), *values.shape[1:]), np.nan)
-            self.states[name][rows] = values
+        self.table[rows] = [np.hstack([state[name] for name in self.layout]) for _, state in stored]
+
+    def _lay_out(self, state: State) -> None:
+        column = 0
+        for name, value in state.items():
+            width = len(value) if isinstance(value, list) else 1
+            self.layout[name] = slice(column, column + width) if isinstance(value, list) else column
+            column += width
+        self.table = np.full((len(self.state_open_ms), column), np.nan)
+
+    def states_of(self, rows: np.ndarray) -> States:
+        block = self.table[rows]
+        return {name: block[:, columns] for name, columns in self.layout.items()}
 
 
 class LiveSnapshots:
@@ -120,7 +136,7 @@ class LiveSnapshots:
         rows = rows[chosen]
         forming = timeframe.forming[rows]
         candles = Candles(*forming.T, timeframe.candles_per_day)
-        states = {name: values[rows] for name, values in timeframe.states.items()}
+        states = timeframe.states_of(rows)
         return LiveValues(
             timeframe=timeframe.name,
             open_ms=bucket_ms,
