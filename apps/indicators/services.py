@@ -15,7 +15,7 @@ from apps.indicators.live import LiveSnapshots, LiveValues, Minutes
 from apps.indicators.models import IndicatorHistory, Snapshot
 from apps.indicators.registry import Arrays, Series, State
 from apps.indicators.selectors import snapshot_states
-from apps.market.intervals import DAY_MS, INTERVALS, datetime_from_ms
+from apps.market.intervals import DAY_MS, INTERVALS, datetime_from_ms, ms_from_datetime
 from apps.market.klines import CandleRow
 from apps.market.selectors import ClosedCandles, candles_many, closed_candles_many
 
@@ -33,13 +33,10 @@ def _history_rows(
 ) -> list[IndicatorHistory]:
     """Rows for the candles from the newest stored one on: that one is computed again, as it may have been
     computed before its last minute arrived."""
-    rows = []
-    for index, open_ms in enumerate(candles.open_times.tolist()):
-        open_time = datetime_from_ms(open_ms)
-        if stored_until is None or open_time >= stored_until:
-            rows.append(IndicatorHistory(symbol_id=symbol_id, timeframe=timeframe, open_time=open_time,
-                                         values=snapshot_at(columns, index)))  # fmt: skip
-    return rows
+    first = 0 if stored_until is None else int(np.searchsorted(candles.open_times, ms_from_datetime(stored_until)))
+    return [IndicatorHistory(symbol_id=symbol_id, timeframe=timeframe, open_time=datetime_from_ms(open_ms),
+                             values=snapshot_at(columns, index))
+            for index, open_ms in enumerate(candles.open_times[first:].tolist(), start=first)]  # fmt: skip
 
 
 def _json_ready(state: State) -> dict:
@@ -61,22 +58,33 @@ def _anchor_to_stored(columns: Arrays, open_times: np.ndarray, stored: tuple[int
         anchored(columns, state, index)
 
 
+# MACD's EMAs and Wilder's averages (RSI, ATR, ADX) forget where a window starts within this many candles, to a
+# trillionth; the EMAs and OBV, which never do, go on from the stored state instead (see `anchored`).
+ANCHORED_HISTORY_CANDLES = 400
+
+
 def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> int:
-    """Indicators of `timeframe` for these symbols over their candles closed by `end_ms`: one query to read, one
-    bulk upsert each for the snapshots and for the history rows from the newest stored on. Each snapshot keeps the
-    state the incremental path goes on from, and goes on from the state stored before (see `anchored`). Returns the
-    snapshots written."""
+    """Indicators of `timeframe` for these symbols over their candles closed by `end_ms`: a query to read (two when
+    some symbols have no recent state), one bulk upsert each for the snapshots and for the history rows from the
+    newest stored on. Each snapshot keeps the state the incremental path goes on from, and goes on from the state
+    stored before (see `anchored`). Returns the snapshots written."""
     interval = INTERVALS[timeframe]
     per_day = DAY_MS // interval.ms
-    candles = closed_candles_many(
-        symbol_ids=symbol_ids, interval=interval, count=settings.INDICATORS_HISTORY_CANDLES, end_ms=end_ms
-    )
+    stored_states = snapshot_states(timeframe=timeframe, symbol_ids=symbol_ids)
+    # A symbol whose state is of a recent candle needs only the candles its recursions take to forget where they
+    # start; the others read the whole history setting, for the EMA(200) to settle.
+    recent_ms = end_ms - (ANCHORED_HISTORY_CANDLES - 1) * interval.ms
+    anchored_ids = [symbol_id for symbol_id in symbol_ids if stored_states.get(symbol_id, (0,))[0] >= recent_ms]
+    others = sorted(set(symbol_ids) - set(anchored_ids))
+    candles = {}
+    for ids, count in ((anchored_ids, ANCHORED_HISTORY_CANDLES), (others, settings.INDICATORS_HISTORY_CANDLES)):
+        if ids:
+            candles |= closed_candles_many(symbol_ids=ids, interval=interval, count=count, end_ms=end_ms)
     stored_until = dict(
         IndicatorHistory.objects.filter(symbol_id__in=list(candles), timeframe=timeframe)
         .values_list("symbol_id")
         .annotate(last=Max("open_time"))
     )
-    stored_states = snapshot_states(timeframe=timeframe, symbol_ids=list(candles))
     snapshots, history = [], []
     for symbol_id, symbol_candles in candles.items():
         series = _series(symbol_candles, per_day)
@@ -118,6 +126,7 @@ def _minutes(rows: Iterable[CandleRow]) -> list[Minutes]:
         by_minute[row[1]].append(row)
     minutes = []
     for open_ms, candles in sorted(by_minute.items()):
+        candles.sort()  # by symbol: the same symbols come in the same order minute after minute
         numbers = np.array([row[2:7] for row in candles], dtype=np.float64)
         symbol_ids = np.array([row[0] for row in candles], dtype=np.int64)
         minutes.append(Minutes(open_ms, symbol_ids, *numbers.T))

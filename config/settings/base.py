@@ -148,8 +148,8 @@ STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
 # (EMA 200 needs far more than 200 to settle), and how many symbols one Celery task takes.
 INDICATORS_TIMEFRAMES = env.list("INDICATORS_TIMEFRAMES", default=["15m", "1h", "4h", "1d"])
 INDICATORS_HISTORY_CANDLES = env.int("INDICATORS_HISTORY_CANDLES", default=1000)
-# With fewer, MACD's EMAs and Wilder's averages would still remember where the window starts (by more than 1e-12),
-# and the full and incremental paths would drift apart as the window slides.
+# What a symbol's first computation reads (later ones go on from its stored state). With fewer than 400, MACD's
+# EMAs and Wilder's averages would still remember where the window starts (by more than 1e-12).
 if INDICATORS_HISTORY_CANDLES < 400:
     raise ImproperlyConfigured("INDICATORS_HISTORY_CANDLES must be at least 400")
 INDICATORS_SHARD_SYMBOLS = env.int("INDICATORS_SHARD_SYMBOLS", default=50)

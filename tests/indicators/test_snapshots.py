@@ -71,3 +71,20 @@ def test_the_next_candle_adds_one_history_row(eth, binance_hours):
     snapshots_compute(symbol_ids=[eth.id], timeframe="1h", end_ms=end_ms)
 
     assert IndicatorHistory.objects.count() == before + 1
+
+
+def test_going_on_from_the_stored_state_gives_what_the_whole_history_gives(eth, settings):
+    settings.INDICATORS_HISTORY_CANDLES = 2000  # two recorded weeks are 1344 quarter-hours: all of them
+    quarter_ms = 15 * 60_000
+    end_ms = int(rest_klines("ETHUSDT", "15m")[-1][0]) + quarter_ms
+    snapshots_compute(symbol_ids=[eth.id], timeframe="15m", end_ms=end_ms - 8 * quarter_ms)
+    snapshots_compute(symbol_ids=[eth.id], timeframe="15m", end_ms=end_ms)  # reads 400 candles, goes on from there
+    going_on = Snapshot.objects.get(timeframe="15m").values
+
+    Snapshot.objects.all().delete()
+    snapshots_compute(symbol_ids=[eth.id], timeframe="15m", end_ms=end_ms)
+    whole = Snapshot.objects.get(timeframe="15m").values
+
+    assert going_on.keys() == whole.keys()
+    for name, value in whole.items():
+        assert (value is None and going_on[name] is None) or going_on[name] == pytest.approx(value, rel=1e-9), name
