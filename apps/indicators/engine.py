@@ -1,18 +1,21 @@
 """The indicator engine: every registered indicator over one series (the full computation), the state it leaves
 for the incremental path, and the incremental step itself over many symbols at once."""
 
+import math
+
 import numpy as np
 
 from apps.indicators.registry import INDICATORS, OUTPUTS, Arrays, Candles, Series, State, States
 
 
 def indicators_compute(series: Series) -> Arrays:
-    """Each output column over the whole series; NaN wherever there is too little history for a true value."""
+    """Each output column over the whole series, in the order of OUTPUTS; NaN wherever there is too little history
+    for a true value."""
     columns: Arrays = {}
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero range or volume makes NaN, which means "none"
         for indicator in INDICATORS:
             columns.update(indicator.function(series))
-    return {name: columns[name] for name in OUTPUTS}
+    return columns
 
 
 def anchored(columns: Arrays, previous: State, index: int) -> None:
@@ -53,6 +56,5 @@ def outputs_step(states: States, candles: Candles) -> Arrays:
 
 def snapshot_at(columns: Arrays, index: int) -> dict[str, float | None]:
     """The values at candle `index` as JSON-ready numbers; missing history becomes null, never a made-up number."""
-    values = np.array([column[index] for column in columns.values()])
-    known = np.isfinite(values).tolist()
-    return {name: value if ok else None for name, value, ok in zip(columns, values.tolist(), known, strict=True)}
+    values = [column.item(index) for column in columns.values()]
+    return {name: value if -math.inf < value < math.inf else None for name, value in zip(columns, values, strict=True)}

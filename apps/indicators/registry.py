@@ -234,17 +234,22 @@ def _sma(period: int) -> Indicator:
 
 
 def _bollinger_bands(close: np.ndarray, upper: np.ndarray, middle: np.ndarray, lower: np.ndarray) -> Arrays:
+    width = upper - lower
     with np.errstate(divide="ignore", invalid="ignore"):  # bands of zero width: no %B, which means "none"
-        percent_b = (close - lower) / (upper - lower)
-        bandwidth = (upper - lower) / middle
+        percent_b = (close - lower) / width
+        bandwidth = width / middle
     return {"bb_upper": upper, "bb_middle": middle, "bb_lower": lower, "bb_percent_b": percent_b,
             "bb_bandwidth": bandwidth}  # fmt: skip
 
 
 def _bands(middle: np.ndarray, deviation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # A deviation within rounding of the prices is none: the window is flat (TA-Lib's scaled test for zero).
-    width = 2 * np.where(deviation <= EPSILON * np.abs(middle), 0.0, deviation)
+    width = 2 * np.where(_flat(middle, deviation), 0.0, deviation)
     return middle + width, middle, middle - width
+
+
+def _flat(middle: np.ndarray | float, deviation: np.ndarray | float) -> np.ndarray | bool:
+    return deviation <= EPSILON * abs(middle)
 
 
 def _exact_bands(closes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -260,7 +265,9 @@ def _bollinger(series: Series) -> Arrays:
     # keep a residue of wide swings long gone (up to a millionth of a calm window's width). The newest bands, which
     # snapshots and the incremental path carry, are exact.
     if len(close) >= 20:
-        upper[-1], middle[-1], lower[-1] = _bands(*(np.array(value) for value in _two_pass(close[-20:])))
+        mean, deviation = _two_pass(close[-20:])
+        width = 0.0 if _flat(mean, deviation) else 2 * deviation
+        upper[-1], middle[-1], lower[-1] = mean + width, mean, mean - width
     return _bollinger_bands(close, upper, middle, lower)
 
 
@@ -408,15 +415,11 @@ def _vwap_step(states: States, candles: Candles) -> Arrays:
 # -- the last 24 hours
 
 
-def _day_shift(values: np.ndarray, candles: int) -> np.ndarray:
-    shifted = np.full_like(values, np.nan)
-    shifted[candles:] = values[:-candles]
-    return shifted
-
-
 def _change_24h(series: Series) -> Arrays:
-    day_ago = _day_shift(series.close, series.candles_per_day)
-    return {"change_24h": (series.close / day_ago - 1) * 100}
+    close, day = series.close, series.candles_per_day
+    change = np.full_like(close, np.nan)
+    np.divide(close[day:], close[:-day], out=change[day:])
+    return {"change_24h": (change - 1) * 100}
 
 
 def _volatility_window(candles_per_day: int) -> int:
@@ -437,7 +440,7 @@ def _volatility_24h(series: Series) -> Arrays:
     # is off by up to a millionth. The newest value, which snapshots and the incremental path carry, is exact.
     if len(returns) > window:
         deviation[-1] = _two_pass(returns[-window:])[1]
-    return {"volatility_24h": deviation * np.sqrt(window / (window - 1)) * 100}
+    return {"volatility_24h": deviation * (math.sqrt(window / (window - 1)) * 100)}
 
 
 def _volatility_state(series: Series, columns: Arrays) -> State:
