@@ -24,9 +24,11 @@ INSTALLED_APPS = [
     "channels",
     "apps.market",
     "apps.indicators",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
+    "apps.monitoring.middleware.request_metrics_middleware",  # first: its timing covers every other middleware
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,7 +88,9 @@ if REDIS_URL:
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [CHANNEL_LAYER_HOST]}}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Django's default of 300 entries would evict live state: every symbol keeps a ticker and a forming candle.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": 100_000}}}  # fmt: skip
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -143,6 +147,14 @@ STREAM_FLUSH_SECONDS = env.float("STREAM_FLUSH_SECONDS", default=1.0)
 # cannot keep up loses its oldest queued frames beyond STREAM_CLIENT_BUFFER instead of slowing anyone else.
 STREAM_TICKER_INTERVAL_SECONDS = env.float("STREAM_TICKER_INTERVAL_SECONDS", default=1.0)
 STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
+
+# Monitoring: /health gives each check HEALTH_CHECK_TIMEOUT_SECONDS and degrades when the streamer last heard from
+# Binance, or the newest indicator snapshot was computed, longer ago than its max age (the incremental path
+# refreshes snapshots every minute). When METRICS_TOKEN is set, /metrics asks for it as a bearer token.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+HEALTH_STREAMER_MAX_AGE_SECONDS = env.float("HEALTH_STREAMER_MAX_AGE_SECONDS", default=60.0)
+HEALTH_SNAPSHOT_MAX_AGE_SECONDS = env.float("HEALTH_SNAPSHOT_MAX_AGE_SECONDS", default=300.0)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Indicators: the timeframes computed for every tracked symbol, how many closed candles each computation reads
 # (EMA 200 needs far more than 200 to settle), and how many symbols one Celery task takes.

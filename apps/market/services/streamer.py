@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 HEARTBEAT_TTL_SECONDS = 300
+# Per shard, for monitoring: when it last heard from Binance and its message counters. Kept without expiry, so that
+# a stopped streamer reads as silent for so long rather than as never started; the cache cannot list its keys,
+# hence the shard count beside them.
+STATUS_KEY = "streamer:status:{shard}"
+SHARD_COUNT_KEY = "streamer:shard-count"
 # Each group_send is a couple of Redis round trips: one at a time, 1000 updates a second would queue up.
 PUBLISH_CONCURRENCY = 32
 OUTBOX_LIMIT = 100_000  # updates waiting for the channel layer; past it the oldest go (counted)
@@ -217,8 +222,16 @@ class Streamer:
     async def _flush(self) -> None:
         batch = self.ingest.take_batch()
         heartbeats = {f"streamer:heartbeat:{self.shard}:{index}": at for index, at in self._last_message.items()}
+        status = {
+            STATUS_KEY.format(shard=self.shard): {
+                "heartbeat": max(self._last_message.values(), default=None),
+                "received": self.ingest.counters.received,
+                "dropped": self.ingest.counters.dropped.total(),
+            },
+            SHARD_COUNT_KEY: self.shard.count,
+        }
         try:
-            await sync_to_async(_store, thread_sensitive=False)(batch, heartbeats=heartbeats)
+            await sync_to_async(_store, thread_sensitive=False)(batch, heartbeats=heartbeats, status=status)
         except Exception as error:  # the database or Redis failing: keep the candles for the next flush
             logger.error("flush failed, %d candles kept for the next one: %s", len(batch.candles), error)
             self.ingest.batch.candles = batch.candles | self.ingest.batch.candles
@@ -250,11 +263,12 @@ class Streamer:
                 logger.error("could not fill %s before %s: %s", symbol, until, error)
 
 
-def _store(batch: Batch, *, heartbeats: dict[str, float]) -> None:
-    """One flush, in a worker thread: candles, live state, and each connection's last message time (its heartbeat,
-    for the health check)."""
+def _store(batch: Batch, *, heartbeats: dict[str, float], status: dict[str, object]) -> None:
+    """One flush, in a worker thread: candles, live state, each connection's last message time (its heartbeat) and
+    the shard's status (for /health and /metrics)."""
     close_old_connections()  # as a worker does between tasks: a connection that failed is not used again
     cache.set_many(heartbeats, HEARTBEAT_TTL_SECONDS)
+    cache.set_many(status, timeout=None)
     if batch.candles:
         rows = list(batch.candles.values())
         candles_upsert(rows=rows)
