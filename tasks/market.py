@@ -1,6 +1,6 @@
 """Market data tasks. Thin: each calls a service. No Celery retries: every backfill works from what is missing in
 the database, so the next scheduled run picks up whatever a failed one left (the REST client already retries
-transient errors with backoff).
+transient errors with backoff); a metadata sync that failed keeps the previous values until the next day's run.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -9,6 +9,8 @@ from django.conf import settings
 
 from apps.market.binance.rest import BinanceRest
 from apps.market.services.backfill import symbols_backfill, tracked_symbol_chunks
+from apps.market.services.metadata import coin_metadata_sync
+from apps.market.services.operations import operation_run
 from apps.market.services.symbols import symbols_rank_by_volume, symbols_sync
 from config.celery import app
 
@@ -51,3 +53,15 @@ def backfill_symbols(symbol_ids: list[int], since: str, until: str, from_newest:
         until=datetime.fromisoformat(until),
         from_newest=from_newest,
     )
+
+
+@app.task(name="market.sync_metadata")
+def sync_metadata() -> None:
+    """CoinMarketCap's metadata of the tracked symbols' base assets (daily); off without CMC_API_KEY."""
+    coin_metadata_sync()
+
+
+@app.task(name="market.run_operation")
+def run_operation(operation_id: int) -> None:
+    """An operation the admin queued (backfill, gap fill, metadata sync); it records its own outcome."""
+    operation_run(operation_id=operation_id)

@@ -1,5 +1,7 @@
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -125,3 +127,81 @@ class ExchangeGap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class CoinMetadata(models.Model):
+    """CoinMarketCap's facts about a base asset (shared by all its pairs), kept by the metadata sync."""
+
+    base_asset = models.CharField(max_length=16, unique=True)
+    cmc_id = models.PositiveIntegerField(null=True, blank=True)
+    cmc_symbol = models.CharField(
+        max_length=32, blank=True, help_text="CMC's ticker: the base asset's, or its override's (1000SATS: SATS)."
+    )
+    name = models.CharField(max_length=200, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    market_cap = models.FloatField(null=True, blank=True, help_text="USD")
+    circulating_supply = models.FloatField(null=True, blank=True)
+    logo_url = models.URLField(blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "coin metadata"
+        ordering = ["base_asset"]
+
+    def __str__(self) -> str:
+        return self.base_asset
+
+
+class CmcSymbolOverride(models.Model):
+    """Where Binance names an asset differently from CoinMarketCap (1000SATS, a thousand SATS; BTTC for BTT)."""
+
+    exchange_asset = models.CharField(
+        max_length=16,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9]+$", "Binance's base asset: capital letters and digits.")],
+    )
+    cmc_symbol = models.CharField(
+        max_length=32,
+        validators=[RegexValidator(r"^[A-Za-z0-9.$_-]+$", "CMC's ticker: letters, digits and . $ _ - only.")],
+    )
+
+    class Meta:
+        verbose_name = "CMC symbol override"
+        ordering = ["exchange_asset"]
+
+    def __str__(self) -> str:
+        return f"{self.exchange_asset} -> {self.cmc_symbol}"
+
+    def clean(self) -> None:
+        if self.exchange_asset and self.exchange_asset == self.cmc_symbol:
+            raise ValidationError({"cmc_symbol": "Same as the exchange asset: no override is needed."})
+
+
+class OperationRun(models.Model):
+    """An operation on symbols started from the admin, run as a Celery task that records its outcome here."""
+
+    class Kind(models.TextChoices):
+        BACKFILL = "backfill", "Backfill"
+        GAP_FILL = "gap_fill", "Gap fill"
+        METADATA_SYNC = "metadata_sync", "Metadata sync"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    symbols = models.JSONField(default=list, help_text="Symbol names.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -127,6 +127,17 @@ BINANCE_WEIGHT_BUDGET_PER_MINUTE = env.int("BINANCE_WEIGHT_BUDGET_PER_MINUTE", d
 BINANCE_REQUEST_TIMEOUT = env.float("BINANCE_REQUEST_TIMEOUT", default=10.0)
 BINANCE_MAX_RETRIES = env.int("BINANCE_MAX_RETRIES", default=5)
 
+# CoinMarketCap metadata (names, ranks, market caps, logos), synced daily; without a key the sync is off.
+CMC_API_KEY = env.str("CMC_API_KEY", default="")
+CMC_API_URL = env.str("CMC_API_URL", default="https://pro-api.coinmarketcap.com")
+# Coins per quotes (and logo) request: a failed request costs only its chunk; CMC bills a credit per 100 coins.
+CMC_QUOTES_CHUNK = env.int("CMC_QUOTES_CHUNK", default=20)
+# The plan's request limit (Basic: 30 a minute); requests are spaced to stay under it.
+CMC_REQUESTS_PER_MINUTE = env.int("CMC_REQUESTS_PER_MINUTE", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "market-sync-metadata": {"task": "market.sync_metadata", "schedule": crontab(minute=30, hour=0)}
+}
+
 MARKET_QUOTE_ASSETS = env.list("MARKET_QUOTE_ASSETS", default=["USDT"])
 # The first start backfills this many of the most liquid symbols first, over MARKET_RECENT_WINDOW_DAYS.
 MARKET_PRIORITY_SYMBOLS = env.int("MARKET_PRIORITY_SYMBOLS", default=50)
