@@ -1,8 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.monitoring.urls")),
     path("api/v1/", include("apps.market.api.urls")),
+    path("api/v1/", include("apps.screener.api.urls")),
+    path("api/v1/", include("apps.alerts.api.urls")),
+    path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -1,7 +1,8 @@
 import math
+from datetime import datetime
 
 from apps.indicators.engine import STATE_NAMES
-from apps.indicators.models import Snapshot
+from apps.indicators.models import IndicatorHistory, Snapshot
 from apps.indicators.registry import State
 from apps.market.intervals import ms_from_datetime
 
@@ -22,3 +23,18 @@ def snapshot_states(*, timeframe: str, symbol_ids: list[int]) -> dict[int, tuple
     )
     return {symbol_id: (ms_from_datetime(open_time), _numbers(state)) for symbol_id, open_time, state in rows
             if state.keys() == STATE_NAMES}  # fmt: skip
+
+
+def indicator_history_list(
+    *, symbol_id: int, timeframe: str, start: datetime | None, end: datetime | None, limit: int
+) -> list[IndicatorHistory]:
+    """The values per closed candle in [start, end], oldest first: the first `limit` from `start`, or without a
+    start the last `limit` up to `end`."""
+    rows = IndicatorHistory.objects.filter(symbol_id=symbol_id, timeframe=timeframe)
+    if start is not None:
+        rows = rows.filter(open_time__gte=start)
+    if end is not None:
+        rows = rows.filter(open_time__lte=end)
+    if start is not None:
+        return list(rows.order_by("open_time")[:limit])
+    return list(reversed(rows.order_by("-open_time")[:limit]))

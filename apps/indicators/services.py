@@ -15,6 +15,7 @@ from apps.indicators.live import LiveSnapshots, LiveValues, Minutes
 from apps.indicators.models import IndicatorHistory, Snapshot
 from apps.indicators.registry import Arrays, Series, State
 from apps.indicators.selectors import snapshot_states
+from apps.indicators.signals import snapshots_updated
 from apps.market.intervals import DAY_MS, INTERVALS, datetime_from_ms, ms_from_datetime
 from apps.market.klines import CandleRow
 from apps.market.selectors import ClosedCandles, candles_many, closed_candles_many
@@ -105,7 +106,23 @@ def snapshots_compute(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> 
         IndicatorHistory.objects.bulk_create(history, batch_size=5000, update_conflicts=True,
                                              unique_fields=["symbol", "timeframe", "open_time"],
                                              update_fields=["values"])  # fmt: skip
+    _announce(snapshots)
     return len(snapshots)
+
+
+def _announce(snapshots: list[Snapshot]) -> None:
+    """Tell the apps built on the snapshots, once they are committed; what a receiver fails at stays its own."""
+    if not snapshots:
+        return
+    symbol_ids = sorted({snapshot.symbol_id for snapshot in snapshots})
+    timeframes = sorted({snapshot.timeframe for snapshot in snapshots})
+
+    def send() -> None:
+        for receiver, outcome in snapshots_updated.send_robust(Snapshot, symbol_ids=symbol_ids, timeframes=timeframes):
+            if isinstance(outcome, Exception):
+                logger.error("%s failed on %d updated snapshots: %r", receiver.__qualname__, len(snapshots), outcome)
+
+    transaction.on_commit(send)
 
 
 def _stored_candles(timeframe: str, symbol_ids: list[int], start_ms: int, end_ms: int) -> dict[int, tuple]:
@@ -153,4 +170,5 @@ def snapshots_update_live(*, rows: list[CandleRow]) -> int:
                  for snapshot in _live_snapshots(values)]  # fmt: skip
     Snapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["symbol", "timeframe"],
                                  update_fields=["open_time", "candle_closed", "values", "computed_at"])  # fmt: skip
+    _announce(snapshots)
     return len(snapshots)

@@ -20,10 +20,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "channels",
     "apps.market",
     "apps.indicators",
+    "apps.alerts",
+    "apps.screener",
     "apps.monitoring",
 ]
 
@@ -198,12 +203,42 @@ CELERY_BEAT_SCHEDULE |= {
     for timeframe in INDICATORS_TIMEFRAMES
 }
 
+# The API: session auth for the browser and the admin, tokens (`POST /api/v1/auth/token/`) for programs. Reading
+# market data is open unless API_READ_REQUIRES_AUTH; a user's own objects always need their owner.
+API_READ_REQUIRES_AUTH = env.bool("API_READ_REQUIRES_AUTH", default=False)
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Token first: a client without credentials is told 401 and how to sign in (WWW-Authenticate: Token).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.ReadOpenOrAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.AnonRateThrottle", "config.api.UserRateThrottle"],
+    # Anonymous clients are counted per IP, signed-in ones per user; the counts live in the cache (Redis).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+    },
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.market.api.errors.exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Crypto Screener API",
+    "DESCRIPTION": "Every active Binance spot pair: candles, indicator snapshots and history, the screener.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.error_responses"],
+}
+# The screener's table in each web process: how often it looks for newer tickers and snapshots (seconds).
+SCREENER_REFRESH_SECONDS = env.float("SCREENER_REFRESH_SECONDS", default=1.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -15,3 +15,5 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 BINANCE_REST_URL = "http://127.0.0.1:9"  # never reached: tests point clients at their fake server
 BINANCE_ARCHIVE_URL = "http://127.0.0.1:9"
 BINANCE_REQUEST_TIMEOUT = 2.0
+# Many tests call the API from one address within a minute: only the throttling tests lower these.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "user": "100000/minute"}  # noqa: F405

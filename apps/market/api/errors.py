@@ -2,7 +2,8 @@
 
 import logging
 
-from rest_framework.exceptions import ValidationError
+from django.http import Http404
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, Http404):  # Django's own, raised by get_object_or_404 in generic views
+        exc = NotFound()
     fields = exc.detail if isinstance(exc, ValidationError) and isinstance(exc.detail, dict) else {}
     code = getattr(exc, "default_code", "error")
     response.data = {

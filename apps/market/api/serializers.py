@@ -1,24 +1,34 @@
 from datetime import UTC, datetime
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.market.intervals import INTERVALS
-from apps.market.selectors import Kline
+from apps.market.selectors import MAX_MS, Kline
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class EpochOrIsoTimeField(serializers.Field):
     """Binance's epoch milliseconds, or an ISO 8601 time (UTC unless it says otherwise); returns epoch ms."""
 
-    default_error_messages = {"invalid": "Give epoch milliseconds or an ISO 8601 time, e.g. 2024-01-01T00:00:00Z."}
+    default_error_messages = {
+        "invalid": "Give epoch milliseconds or an ISO 8601 time, e.g. 2024-01-01T00:00:00Z.",
+        "out_of_range": "Times go from 1970 to 9999.",
+    }
 
     def to_internal_value(self, data: str) -> int:
-        if isinstance(data, str) and data.isdigit():
-            return int(data)
-        try:
-            moment = datetime.fromisoformat(str(data).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail("invalid")
-        return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+        if isinstance(data, str) and data.isascii() and data.isdigit():  # not "²", which isdigit() also takes
+            ms = int(data)
+        else:
+            try:
+                moment = datetime.fromisoformat(str(data).replace("Z", "+00:00"))
+                ms = int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+            except (ValueError, OverflowError):
+                self.fail("invalid")
+        if not 0 <= ms <= MAX_MS:
+            self.fail("out_of_range")
+        return ms
 
 
 class KlinesQuerySerializer(serializers.Serializer):

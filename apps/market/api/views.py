@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -7,10 +8,23 @@ from apps.market.api.serializers import KlinesQuerySerializer, kline_row
 from apps.market.models import Symbol
 from apps.market.selectors import klines_aggregate
 
+# Binance's kline arrays: open time, open, high, low, close, volume, close time, quote volume, trades, taker buy
+# volume, taker buy quote volume, ignore; times and trades are integers, the rest decimal strings.
+KLINE_ROW_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "array",
+        "minItems": 12,
+        "maxItems": 12,
+        "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+    },
+}
+
 
 class KlinesView(APIView):
     """Candles of any Binance interval, rolled up in the database from the stored 1m candles."""
 
+    @extend_schema(parameters=[KlinesQuerySerializer], responses={200: KLINE_ROW_SCHEMA})
     def get(self, request: Request, symbol: str) -> Response:
         query = KlinesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
