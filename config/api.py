@@ -1,8 +1,11 @@
 """What every API view shares: who may read, how often, and how errors are documented."""
 
+import asyncio
 import functools
 import math
 import time
+import weakref
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -64,28 +67,66 @@ def _redis():
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
-def _counted(key: str, timeout: int) -> int:
-    """Add one to the counter `key` and return it: on Redis in one round trip, shared by every process."""
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _async_redis():
+    """A client per event loop: an asyncio connection belongs to the loop that opened it."""
+    import redis.asyncio
+
+    loop = asyncio.get_running_loop()
+    if loop not in _async_clients:
+        _async_clients[loop] = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+    return _async_clients[loop]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The current window of a client's allowance: a counter in the cache, shared by every process."""
+
+    key: str
+    seconds: int
+    limit: int
+    retry_after: int
+
+    @classmethod
+    def of(cls, scope: str, client: str) -> "_Window":
+        count, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+        now = time.time()
+        start = int(now // seconds * seconds)
+        return cls(f"throttle:{scope}:{client}:{start}", seconds, int(count), max(1, math.ceil(start + seconds - now)))
+
+
+def throttle_retry_after(scope: str, client: str) -> int | None:
+    """Count a request of `client` against its `scope` rate: None if allowed, else the seconds until it is."""
+    window = _Window.of(scope, client)
     if not settings.REDIS_URL:  # the embedded default: one process, the in-memory cache
-        cache.add(key, 0, timeout=timeout)
-        return cache.incr(key)
-    with _redis().pipeline() as pipe:
-        count, _ = pipe.incr(key).expire(key, timeout).execute()
-    return count
+        cache.add(window.key, 0, timeout=window.seconds + 1)
+        count = cache.incr(window.key)
+    else:
+        with _redis().pipeline() as pipe:
+            count, _ = pipe.incr(window.key).expire(window.key, window.seconds + 1).execute()
+    return None if count <= window.limit else window.retry_after
+
+
+async def throttle_retry_after_async(scope: str, client: str) -> int | None:
+    """The same, for code on the event loop: one awaited Redis round trip."""
+    if not settings.REDIS_URL:
+        return throttle_retry_after(scope, client)
+    window = _Window.of(scope, client)
+    async with _async_redis().pipeline() as pipe:
+        count, _ = await pipe.incr(window.key).expire(window.key, window.seconds + 1).execute()
+    return None if count <= window.limit else window.retry_after
 
 
 class _WindowRateThrottle(BaseThrottle):
-    """At most `rate` requests per client in each window (a fixed-window counter in the cache, O(1) per request;
-    DRF's own keeps a list of every request's time, read and written whole each time). `scope` names the rate in
-    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]."""
+    """At most the `scope` rate (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) per client in each window: a
+    fixed-window counter, O(1) per request (DRF's own keeps a list of every request's time, read and written whole
+    each time)."""
 
     scope = ""
-
-    def __init__(self) -> None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES[self.scope]
-        count, period = rate.split("/")
-        self.limit, self.window = int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-        self.retry_after = 0
+    retry_after = 0
 
     def client_key(self, request) -> str | None:
         raise NotImplementedError
@@ -94,12 +135,8 @@ class _WindowRateThrottle(BaseThrottle):
         client = self.client_key(request)
         if client is None:
             return True
-        now = time.time()
-        window_start = int(now // self.window * self.window)
-        if _counted(f"throttle:{self.scope}:{client}:{window_start}", self.window + 1) <= self.limit:
-            return True
-        self.retry_after = max(1, math.ceil(window_start + self.window - now))
-        return False
+        self.retry_after = throttle_retry_after(self.scope, client) or 0
+        return not self.retry_after
 
     def wait(self) -> float:
         return self.retry_after

@@ -11,14 +11,16 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from apps.screener.asgi import AnonymousScreener  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
+http_app = AnonymousScreener(django_asgi_app)
 if settings.DEBUG:  # `make run` and `make demo` serve the admin's and Swagger UI's files themselves
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
+    http_app = ASGIStaticFilesHandler(http_app)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -116,6 +116,12 @@ class ScreenerState:
         self._sparklines: dict[int, list[float]] = {}
         self._one_hour_change: np.ndarray | None = None
 
+    def table_if_fresh(self) -> ScreenerTable | None:
+        """The table without waiting, or None when it is time to look for changes (`table()` then reads them)."""
+        if self._table is None or time.monotonic() - self._checked_at >= settings.SCREENER_REFRESH_SECONDS:
+            return None
+        return self._table
+
     def table(self) -> ScreenerTable:
         with self._lock:
             if self._table is None or time.monotonic() - self._checked_at >= settings.SCREENER_REFRESH_SECONDS:

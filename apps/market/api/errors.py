@@ -3,7 +3,7 @@
 import logging
 
 from django.http import Http404
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -23,12 +23,14 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, Http404):  # Django's own, raised by get_object_or_404 in generic views
         exc = NotFound()
-    fields = exc.detail if isinstance(exc, ValidationError) and isinstance(exc.detail, dict) else {}
-    code = getattr(exc, "default_code", "error")
-    response.data = {
-        "error": {"status": response.status_code, "code": code, "message": _message(exc.detail), "fields": fields}
-    }
+    response.data = error_body(exc, response.status_code)
     logger.info(
         "API %s %s: %s", response.status_code, context["request"].get_full_path(), response.data["error"]["message"]
     )
     return response
+
+
+def error_body(exc: APIException, status: int) -> dict:
+    fields = exc.detail if isinstance(exc, ValidationError) and isinstance(exc.detail, dict) else {}
+    code = getattr(exc, "default_code", "error")
+    return {"error": {"status": status, "code": code, "message": _message(exc.detail), "fields": fields}}

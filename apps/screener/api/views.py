@@ -1,49 +1,15 @@
-import gzip
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-
-import orjson
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from apps.screener.answers import screener_answer
 from apps.screener.api.query import CONTROLS, MAX_PAGE_SIZE, OPERATORS, screener_query_parse
 from apps.screener.api.serializers import ScreenerFieldsSerializer, ScreenerPageSerializer
 from apps.screener.fields import NUMBER_FIELDS, TEXT_FIELDS, indicator_fields
-from apps.screener.table import ScreenerPage, screener_state
-
-GZIP_MIN_BYTES = 1024
-
-
-class _Bodies:
-    """Encoded (and gzipped) bodies of the latest answers: the same query on the same table is answered with the
-    same bytes, so a burst of clients costs one encoding."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._lock = threading.Lock()
-        self._bodies: OrderedDict[tuple[str, str, bool], bytes] = OrderedDict()
-        self._size = size
-
-    def get(self, key: tuple[str, str, bool], make: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            if key in self._bodies:
-                self._bodies.move_to_end(key)
-                return self._bodies[key]
-        body = make()
-        with self._lock:
-            self._bodies[key] = body
-            while len(self._bodies) > self._size:
-                self._bodies.popitem(last=False)
-        return body
-
-
-_bodies = _Bodies()
+from apps.screener.table import screener_state
 
 _FILTER_PARAMETERS = [
     OpenApiParameter(f"{name}__{operator}", OpenApiTypes.DOUBLE, description=f"{name} {operator} this")
@@ -72,38 +38,14 @@ class ScreenerView(APIView):
         responses={200: ScreenerPageSerializer},
     )
     def get(self, request: Request) -> HttpResponse:
-        query = screener_query_parse(request.query_params)
-        page = screener_state.table().select(query)
-        if query.page > 1 and not page.rows:
-            raise NotFound(f"Page {query.page} is past the last one.")
-        if page.etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponse(status=304)
-        else:
-            gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-            url = request.build_absolute_uri()
-            body = _bodies.get((page.etag, url, gzipped), lambda: _encoded(url, page, query.page, gzipped))
-            response = HttpResponse(body, content_type="application/json")
-            if gzipped and body[:2] == b"\x1f\x8b":
-                response["Content-Encoding"] = "gzip"
-        response["ETag"] = page.etag
-        response["Vary"] = "Accept-Encoding"
-        response["Cache-Control"] = "no-cache"
-        return response
-
-
-def _encoded(url: str, page: ScreenerPage, number: int, gzipped: bool) -> bytes:
-    following = replace_query_param(url, "page", number + 1) if page.has_next else None
-    previous = None
-    if number > 1:
-        previous = replace_query_param(url, "page", number - 1) if number > 2 else remove_query_param(url, "page")
-    head = b'{"count":%d,"next":%s,"previous":%s,"results":[' % (page.count, _json_text(following),
-                                                                   _json_text(previous))  # fmt: skip
-    body = head + b",".join(page.rows) + b"]}"
-    return gzip.compress(body, compresslevel=5) if gzipped and len(body) >= GZIP_MIN_BYTES else body
-
-
-def _json_text(text: str | None) -> bytes:
-    return orjson.dumps(text)
+        answer = screener_answer(
+            table=screener_state.table(),
+            query=screener_query_parse(request.query_params),
+            url=request.build_absolute_uri(),
+            if_none_match=request.headers.get("If-None-Match", ""),
+            accepts_gzip="gzip" in request.headers.get("Accept-Encoding", ""),
+        )
+        return HttpResponse(answer.body, status=answer.status, headers=answer.headers)
 
 
 class ScreenerFieldsView(APIView):
