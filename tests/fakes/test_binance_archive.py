@@ -71,6 +71,16 @@ def test_a_day_with_a_gap_is_built_from_the_market_and_lacks_the_gap(archive, bt
     assert checksum == f"{hashlib.sha256(zipped).hexdigest()}  BTCUSDT-1m-2020-01-02.zip"
 
 
+def test_a_checksum_is_of_the_zip_just_served_though_the_market_changed_since(archive, btc_market):
+    day_ms = 1577923200000  # 2020-01-02
+    zipped = archive.get(f"{DAILY}/BTCUSDT-1m-2020-01-02.zip").content
+    btc_market.cut("BTCUSDT", day_ms + 60 * MINUTE_MS, day_ms + 90 * MINUTE_MS)
+
+    checksum = archive.get(f"{DAILY}/BTCUSDT-1m-2020-01-02.zip.CHECKSUM").text
+
+    assert checksum == f"{hashlib.sha256(zipped).hexdigest()}  BTCUSDT-1m-2020-01-02.zip"
+
+
 def test_a_past_month_is_one_zip_of_all_its_minutes(archive):
     member, rows = csv_rows(archive.get(f"{MONTHLY}/BTCUSDT-1m-2020-01.zip").content)
 

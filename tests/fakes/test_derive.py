@@ -7,28 +7,13 @@ import pytest
 
 from fakes.derive import minutes_from_candles, price_tick, quantity_step
 from fakes.recorded import REST_SYMBOLS, archive_1m, rest_klines
+from tests.fakes.rollup import rolled_up
 
 MINUTE_MS = 60_000
 QUARTER_MS = 15 * MINUTE_MS
 HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
 RECORDED_ARCHIVE_END_MS = 1578096000000  # 2020-01-04 00:00 UTC
-
-
-def rolled_up(minutes: list[list], interval_ms: int) -> list[list]:
-    """Binance's roll-up in exact decimals: open first, close last, high max, low min, the rest summed."""
-    buckets: dict[int, list[list]] = {}
-    for row in minutes:
-        buckets.setdefault(row[0] - row[0] % interval_ms, []).append(row)
-    return [_candle(start, rows, interval_ms) for start, rows in sorted(buckets.items())]
-
-
-def _candle(start: int, rows: list[list], interval_ms: int) -> list:
-    def total(column: int) -> str:
-        return str(sum(Decimal(row[column]) for row in rows))
-
-    high, low = max(Decimal(row[2]) for row in rows), min(Decimal(row[3]) for row in rows)
-    return [start, rows[0][1], str(high), str(low), rows[-1][4], total(5), start + interval_ms - 1, total(7),
-            sum(row[8] for row in rows), total(9), total(10), "0"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +40,15 @@ def test_derived_minutes_roll_up_to_binances_own_hourly_candles(derived, symbol)
 
     assert rolled_up(minutes, HOUR_MS) == hours
     assert len(hours) == 336
+
+
+@pytest.mark.parametrize("symbol", REST_SYMBOLS)
+def test_minutes_derived_from_binances_hourly_candles_roll_up_to_its_daily_ones(symbol):
+    minutes = minutes_from_candles(rest_klines(symbol, "1h"), HOUR_MS)
+    days = [row for row in rest_klines(symbol, "1d") if minutes[0][0] <= row[0] <= minutes[-1][0]]
+
+    assert rolled_up(minutes, DAY_MS) == days
+    assert len(days) == 31
 
 
 @pytest.mark.parametrize("symbol", REST_SYMBOLS)
