@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
+from apps.indicators.selectors import symbols_without_snapshot
 from apps.indicators.services import snapshots_compute
 from apps.market.intervals import INTERVALS
 from apps.market.services.backfill import tracked_symbol_chunks
@@ -31,6 +32,16 @@ def dispatch(timeframe: str) -> None:
         compute_shard.apply_async(
             (symbol_ids, timeframe, end_ms), countdown=settings.INDICATORS_SETTLE_SECONDS, expires=interval.ms / 1000
         )
+
+
+def snapshots_catch_up(symbol_ids: list[int]) -> None:
+    """Compute, on every timeframe, the symbols that have no snapshot yet (their history just arrived), instead of
+    leaving them to the timeframe's next close: on 1d, up to a day."""
+    now_ms = int(time.time() * 1000)
+    for timeframe in settings.INDICATORS_TIMEFRAMES:
+        missing = symbols_without_snapshot(symbol_ids=symbol_ids, timeframe=timeframe)
+        if missing:
+            compute_shard.delay(missing, timeframe, INTERVALS[timeframe].bucket_start_ms(now_ms))
 
 
 @app.task(

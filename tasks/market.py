@@ -13,6 +13,7 @@ from apps.market.services.metadata import coin_metadata_sync
 from apps.market.services.operations import operation_run
 from apps.market.services.symbols import symbols_rank_by_volume, symbols_sync
 from config.celery import app
+from tasks.indicators import snapshots_catch_up
 
 
 @app.task(name="market.sync_symbols")
@@ -53,6 +54,7 @@ def backfill_symbols(symbol_ids: list[int], since: str, until: str, from_newest:
         until=datetime.fromisoformat(until),
         from_newest=from_newest,
     )
+    snapshots_catch_up(symbol_ids)
 
 
 @app.task(name="market.sync_metadata")

@@ -38,3 +38,10 @@ def indicator_history_list(
     if start is not None:
         return list(rows.order_by("open_time")[:limit])
     return list(reversed(rows.order_by("-open_time")[:limit]))
+
+
+def symbols_without_snapshot(*, symbol_ids: list[int], timeframe: str) -> list[int]:
+    having = set(
+        Snapshot.objects.filter(symbol_id__in=symbol_ids, timeframe=timeframe).values_list("symbol_id", flat=True)
+    )
+    return [symbol_id for symbol_id in symbol_ids if symbol_id not in having]

@@ -11,7 +11,7 @@ from apps.indicators.models import Snapshot
 from apps.market.intervals import datetime_from_ms
 from apps.market.klines import klines_parse
 from apps.market.services.candles import candles_upsert
-from tasks.indicators import compute_shard, dispatch
+from tasks.indicators import compute_shard, dispatch, snapshots_catch_up
 from tests.conftest import eth_minutes_up_to_the_hour
 from tests.market.factories import SymbolFactory
 
@@ -59,3 +59,16 @@ def test_a_redelivered_shard_goes_on_despite_its_own_lock(tracked):
     compute_shard.apply((symbol_ids, "1h", end_ms), task_id="task-1")
 
     assert Snapshot.objects.filter(symbol_id=symbol_ids[0]).exists()
+
+
+def test_symbols_whose_history_just_arrived_are_computed_on_every_timeframe(tracked, settings):
+    settings.INDICATORS_TIMEFRAMES = ["1h", "4h"]
+    already = tracked[0]
+    compute_shard.delay([already.id], "1h", (int(time.time() * 1000) // HOUR_MS) * HOUR_MS)
+    computed_at = Snapshot.objects.get(symbol=already).computed_at
+
+    snapshots_catch_up([symbol.id for symbol in tracked])
+
+    for timeframe in ("1h", "4h"):
+        assert Snapshot.objects.filter(timeframe=timeframe).count() == len(tracked)
+    assert Snapshot.objects.get(symbol=already, timeframe="1h").computed_at == computed_at  # left to the schedule
