@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.market import DERIVED_SYMBOL_COUNT, demo_first_price
+
 API_KEY = "fake-cmc-key"
 MAP_MAX_LIMIT = 5000
 COINS_PER_CREDIT = 100
@@ -91,6 +93,17 @@ COINS = (
     _coin(16086, "BitTorrent [New]", "BTT", 98, 1.2e-6, 968_246_428_571_000, 990e12, 990e12, 4.6e7, "2022-01-21"),
     _coin(1706, "Solaris Coin", "SOL", 4821, 0.0031, 12_000_000, 20_000_000, 20_000_000, 1.2e3, "2017-06-02"),
 )
+
+
+def demo_coins() -> tuple[FakeCoin, ...]:
+    """COINS plus a coin for each of the demo's derived symbols (DRV01 .. DRV40), ranked among them, priced as the
+    demo's series start: illustrative metadata for synthetic markets, so that the demo's screener has it all."""
+    derived = tuple(
+        _coin(900_000 + number, f"Derived {number:02d}", f"DRV{number:02d}", 12 + number,
+              float(demo_first_price(number)), 1e9 * (41 - number), 1e9 * (41 - number), None, 1e6, "2024-01-01")
+        for number in range(1, DERIVED_SYMBOL_COUNT + 1)
+    )  # fmt: skip
+    return COINS + derived
 
 
 @dataclass(frozen=True)

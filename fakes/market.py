@@ -175,7 +175,7 @@ def demo_market(clock: Callable[[], int] = wall_clock_ms) -> FakeMarket:
         _add_derived(market, name, _shifted(stretches, shift_ms))
     for number in range(1, DERIVED_SYMBOL_COUNT + 1):
         source = sources[REST_SYMBOLS[number % len(REST_SYMBOLS)]]
-        stretches = _phase_shifted(source, days=number % 13 + 1, first_price=_demo_first_price(number))
+        stretches = _phase_shifted(source, days=number % 13 + 1, first_price=demo_first_price(number))
         _add_derived(market, f"DRV{number:02d}USDT", _shifted(stretches, shift_ms))
     return market
 
@@ -244,6 +244,6 @@ def _repriced(candle: list, factor: Decimal, tick: Decimal, step: Decimal) -> li
     return [candle[0], open_, high, low, close, volume, candle[6], candle[7], candle[8], taker_base, *candle[10:]]
 
 
-def _demo_first_price(number: int) -> Decimal:
+def demo_first_price(number: int) -> Decimal:
     # Spread over 0.001 .. 9900 USDT: the screener sees sub-cent coins next to four-digit ones.
     return Decimal(10 + number * 37 % 90).scaleb(number % 7 - 4)

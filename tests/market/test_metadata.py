@@ -10,7 +10,8 @@ from apps.market.coinmarketcap import CmcAccountError
 from apps.market.models import CoinMetadata, Symbol
 from apps.market.services.metadata import coin_metadata_sync
 from apps.market.signals import metadata_synced
-from fakes.cmc_server import API_KEY, FakeCmc
+from fakes.cmc_server import API_KEY, FakeCmc, demo_coins
+from fakes.market import demo_market
 from tasks.market import sync_metadata
 from tests.market.factories import SymbolFactory
 
@@ -223,3 +224,15 @@ def test_metadata_synced_names_the_base_assets_whose_metadata_changed(
 
     assert announced == [sorted(RECORDED), ["BTC"]], "nothing is announced after a sync that changed nothing"
     assert str(report) == "1 updated, 7 unchanged"
+
+
+def test_the_demos_fake_cmc_has_metadata_for_every_demo_symbol(settings):
+    for name in demo_market().symbols:
+        SymbolFactory(symbol=name)
+    with FakeCmc(demo_coins()) as fake:
+        settings.CMC_API_URL, settings.CMC_API_KEY, settings.CMC_REQUESTS_PER_MINUTE = fake.url, API_KEY, 60_000
+
+        report = coin_metadata_sync()
+
+    assert (report.skipped, report.failed) == ({}, {})
+    assert CoinMetadata.objects.filter(market_cap__gt=0, rank__isnull=False).count() == 48

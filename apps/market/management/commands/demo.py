@@ -4,7 +4,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from apps.market.management.commands._arguments import add_server_arguments
 from apps.market.models import Symbol
+from apps.market.services.metadata import coin_metadata_sync
 from fakes.binance_server import FakeBinance
+from fakes.cmc_server import API_KEY as CMC_API_KEY
+from fakes.cmc_server import FakeCmc, demo_coins
 from fakes.market import demo_market
 
 
@@ -16,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, host: str, port: int, **options: object) -> None:
         market = demo_market()
-        with FakeBinance(market) as exchange:
+        with FakeBinance(market) as exchange, FakeCmc(demo_coins()) as coinmarketcap:
+            settings.CMC_API_URL, settings.CMC_API_KEY = coinmarketcap.url, CMC_API_KEY
+            settings.CMC_REQUESTS_PER_MINUTE = 6000  # our fake has no plan limit to stay under
             settings.BINANCE_REST_URL = exchange.rest_url
             settings.BINANCE_ARCHIVE_URL = exchange.archive_url
             settings.BINANCE_WS_URL = exchange.ws_url
@@ -27,4 +32,6 @@ class Command(BaseCommand):
             self.stdout.write(f"fake exchange on {exchange.rest_url}: {len(market.symbols)} symbols")
             call_command("sync_symbols", stdout=self.stdout)
             Symbol.objects.filter(symbol__in=market.derived_symbols).update(is_derived=True)
+            # Now rather than at the daily sync's hour: names, ranks, market caps and logos from the start.
+            self.stdout.write(f"metadata from the fake CoinMarketCap: {coin_metadata_sync()}")
             call_command("serve", host=host, port=port)
