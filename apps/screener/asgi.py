@@ -8,6 +8,8 @@ headers, the latency metric) and hands everything else to Django: credentials (a
 Authorization header), other methods and paths, and reads closed to anonymous clients.
 """
 
+import asyncio
+import logging
 import time
 from types import SimpleNamespace
 
@@ -25,6 +27,8 @@ from apps.screener.answers import screener_answer
 from apps.screener.api.query import screener_query_parse
 from apps.screener.table import screener_state
 from config.api import throttle_retry_after_async
+
+logger = logging.getLogger(__name__)
 
 PATHS = frozenset({"/api/v1/screener/", "/api/v1/screener"})
 # What Django's SecurityMiddleware and XFrameOptionsMiddleware add to a JSON answer.
@@ -73,7 +77,13 @@ class AnonymousScreener:
             raise Throttled(wait=retry_after)
         query_string = scope["query_string"].decode("latin-1")
         query = screener_query_parse(QueryDict(query_string))
-        table = screener_state.table_if_fresh() or await sync_to_async(screener_state.table, thread_sensitive=False)()
+        table = screener_state.table_as_is()
+        if table is None:
+            table = await sync_to_async(screener_state.table, thread_sensitive=False)()
+        elif screener_state.refresh_claimed():
+            # In a thread, while requests go on with the table as it is (a refresh older at most): none waits for
+            # the database.
+            asyncio.get_running_loop().run_in_executor(None, _refresh, screener_state)
         answer = screener_answer(
             table=table,
             query=query,
@@ -82,6 +92,13 @@ class AnonymousScreener:
             accepts_gzip="gzip" in headers.get("accept-encoding", ""),
         )
         return answer.status, answer.headers, answer.body
+
+
+def _refresh(state) -> None:
+    try:
+        state.refresh_claimed_run()
+    except Exception:  # the database or Redis failing: the table stays as it is until the next try
+        logger.exception("screener table refresh failed")
 
 
 def _client_address(scope, headers: dict[str, str]) -> str:

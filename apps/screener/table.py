@@ -105,6 +105,8 @@ class ScreenerState:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._claim_lock = threading.Lock()
+        self._refreshing = False
         self._table: ScreenerTable | None = None
         self._checked_at = -math.inf
         self._symbols: list[selectors.ScreenerSymbol] = []
@@ -116,15 +118,31 @@ class ScreenerState:
         self._sparklines: dict[int, list[float]] = {}
         self._one_hour_change: np.ndarray | None = None
 
-    def table_if_fresh(self) -> ScreenerTable | None:
-        """The table without waiting, or None when it is time to look for changes (`table()` then reads them)."""
-        if self._table is None or time.monotonic() - self._checked_at >= settings.SCREENER_REFRESH_SECONDS:
-            return None
+    def table_as_is(self) -> ScreenerTable | None:
+        """The table without waiting for any refresh; None before the first one."""
         return self._table
+
+    def refresh_due(self) -> bool:
+        return time.monotonic() - self._checked_at >= settings.SCREENER_REFRESH_SECONDS
+
+    def refresh_claimed(self) -> bool:
+        """True for the one caller that is to run `refresh_claimed_run` now (in a thread): a refresh is due and
+        nobody is running one."""
+        with self._claim_lock:
+            if self._refreshing or not self.refresh_due():
+                return False
+            self._refreshing = True
+            return True
+
+    def refresh_claimed_run(self) -> None:
+        try:
+            self.table()
+        finally:
+            self._refreshing = False
 
     def table(self) -> ScreenerTable:
         with self._lock:
-            if self._table is None or time.monotonic() - self._checked_at >= settings.SCREENER_REFRESH_SECONDS:
+            if self._table is None or self.refresh_due():
                 self._refresh()
                 self._checked_at = time.monotonic()
             return self._table

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from apps.indicators.models import Snapshot
 from apps.market.live import live_tickers_set
 from apps.market.models import CoinMetadata
+from apps.screener import asgi
 from apps.screener.api import views
 from apps.screener.table import ScreenerState
 from tests.market.factories import SymbolFactory
@@ -19,6 +20,7 @@ def screener(settings, monkeypatch) -> Iterator[ScreenerState]:
     cache.clear()
     state = ScreenerState()
     monkeypatch.setattr(views, "screener_state", state)
+    monkeypatch.setattr(asgi, "screener_state", state)
     yield state
     cache.clear()
 

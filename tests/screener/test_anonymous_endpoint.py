@@ -9,8 +9,10 @@ from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator
 from django.contrib.auth.models import User
 
+from apps.market.live import live_tickers_set
 from config.asgi import application
-from tests.screener.conftest import coin
+from tests.conftest import wait_until
+from tests.screener.conftest import coin, ticker
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the table is read in a thread of its own
 
@@ -100,3 +102,17 @@ def test_closed_reads_go_through_django(market, settings):
     settings.API_READ_REQUIRES_AUTH = True
 
     assert get("/api/v1/screener/")["status"] == 401
+
+
+def test_requests_are_answered_from_the_table_as_it_is_while_it_is_refreshed(screener):
+    coin("BTCUSDT", price=100)
+    get("/api/v1/screener/")  # the first table
+    live_tickers_set({"BTCUSDT": ticker("BTCUSDT", price=101, event_time=2)})
+    first = screener.table_as_is()
+
+    during = get("/api/v1/screener/")
+    assert wait_until(lambda: screener.table_as_is() is not first, timeout=10)
+    after = get("/api/v1/screener/")
+
+    assert json.loads(during["body"])["results"][0]["price"] == 100
+    assert json.loads(after["body"])["results"][0]["price"] == 101
