@@ -27,13 +27,26 @@ def kline_stream(symbol: str, interval: str = "1m") -> str:
     return f"kline:{symbol}:{interval}"
 
 
+# Streams of the apps built on the market (strategies' `signals`), which this module must not import: each
+# registers its names in its AppConfig.ready.
+_REGISTERED_STREAMS: set[str] = set()
+
+
+def stream_register(name: str) -> None:
+    """Let clients subscribe to `name` (a plain word: it becomes a channel-layer group name)."""
+    _REGISTERED_STREAMS.add(name)
+
+
 def stream_checked(name: object) -> str:
-    """A stream name a client may subscribe to: `ticker` or `kline:<SYMBOL>:1m`."""
-    if name == TICKER:
-        return TICKER
-    match = _KLINE.fullmatch(name) if isinstance(name, str) else None
+    """A stream name a client may subscribe to: `ticker`, a registered one or `kline:<SYMBOL>:1m`."""
+    if not isinstance(name, str):
+        raise InvalidStream(f"unknown stream {name!r}: stream names are strings")
+    if name == TICKER or name in _REGISTERED_STREAMS:
+        return name
+    match = _KLINE.fullmatch(name)
     if match is None:
-        raise InvalidStream(f"unknown stream {name!r}: use 'ticker' or 'kline:<SYMBOL>:<interval>'")
+        plain = ", ".join(repr(stream) for stream in (TICKER, *sorted(_REGISTERED_STREAMS)))
+        raise InvalidStream(f"unknown stream {name!r}: use {plain} or 'kline:<SYMBOL>:<interval>'")
     if match.group(2) not in KLINE_INTERVALS:
         raise InvalidStream(
             f"interval {match.group(2)!r} is not streamed: live klines are {', '.join(KLINE_INTERVALS)}"

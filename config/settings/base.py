@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "channels",
     "apps.market",
     "apps.indicators",
+    "apps.strategies",
     "apps.alerts",
     "apps.screener",
     "apps.monitoring",
@@ -110,10 +111,11 @@ CELERY_TASK_QUEUES = [Queue(queue.value) for queue in CeleryQueue]
 CELERY_TASK_ROUTES = {
     "market.*": {"queue": CeleryQueue.INGEST.value},
     "indicators.*": {"queue": CeleryQueue.INDICATORS.value},
+    "strategies.*": {"queue": CeleryQueue.STRATEGIES.value},
 }
 CELERY_TIMEZONE = "UTC"
 # Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
-CELERY_IMPORTS = ["tasks.market", "tasks.indicators"]
+CELERY_IMPORTS = ["tasks.market", "tasks.indicators", "tasks.strategies"]
 # Beat keeps its schedule in the database (django-celery-beat), editable in the admin; the entries below are
 # written there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
