@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "apps.alerts",
     "apps.screener",
     "apps.monitoring",
+    "apps.telegram",
 ]
 
 MIDDLEWARE = [
@@ -112,10 +113,11 @@ CELERY_TASK_ROUTES = {
     "market.*": {"queue": CeleryQueue.INGEST.value},
     "indicators.*": {"queue": CeleryQueue.INDICATORS.value},
     "strategies.*": {"queue": CeleryQueue.STRATEGIES.value},
+    "telegram.*": {"queue": CeleryQueue.NOTIFICATIONS.value},
 }
 CELERY_TIMEZONE = "UTC"
 # Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
-CELERY_IMPORTS = ["tasks.market", "tasks.indicators", "tasks.strategies"]
+CELERY_IMPORTS = ["tasks.market", "tasks.indicators", "tasks.strategies", "tasks.telegram"]
 # Beat keeps its schedule in the database (django-celery-beat), editable in the admin; the entries below are
 # written there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -213,6 +215,7 @@ REST_FRAMEWORK = {
     # Token first: a client without credentials is told 401 and how to sign in (WWW-Authenticate: Token).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "apps.telegram.auth.TelegramInitDataAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ReadOpenOrAuthenticated"],
@@ -241,6 +244,19 @@ SPECTACULAR_SETTINGS = {
 }
 # The screener's table in each web process: how often it looks for newer tickers and snapshots (seconds).
 SCREENER_REFRESH_SECONDS = env.float("SCREENER_REFRESH_SECONDS", default=1.0)
+
+# The Telegram bot; without a token it is off (no delivery, no Web App sign-in). Telegram posts updates to
+# /telegram/webhook/ with TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -), registered by
+# `manage.py telegram_set_webhook URL`; without it the webhook refuses everything.
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+# Under Telegram's flood limits (about 30 messages a second, 1 a second to a chat), shared by every process.
+TELEGRAM_MESSAGES_PER_SECOND = env.int("TELEGRAM_MESSAGES_PER_SECOND", default=30)
+TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND = env.float("TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND", default=1.0)
+# How old a Web App's initData (its auth_date) may be to sign in with.
+TELEGRAM_INIT_DATA_MAX_AGE_SECONDS = env.int("TELEGRAM_INIT_DATA_MAX_AGE_SECONDS", default=86400)
+CELERY_BEAT_SCHEDULE |= {"telegram-prune": {"task": "telegram.prune", "schedule": crontab(minute=15, hour=3)}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
