@@ -7,3 +7,7 @@ def snapshots_updated_received(sender: object, **kwargs: object) -> None:
 
 def metadata_synced_received(sender: object, **kwargs: object) -> None:
     screener_sources_changed(SYMBOLS_VERSION)
+
+
+def signals_created_received(sender: object, **kwargs: object) -> None:
+    screener_sources_changed(SNAPSHOTS_VERSION)

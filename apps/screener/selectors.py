@@ -9,8 +9,10 @@ from apps.market.intervals import INTERVALS
 from apps.market.live import live_kline_get, live_tickers_get
 from apps.market.models import CoinMetadata, Symbol
 from apps.market.selectors import candles_many
+from apps.strategies.selectors import latest_signals
 
 SPARKLINE_HOURS = 24
+SIGNALS_PER_ROW = 5
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ def screener_sparklines(*, symbol_ids: list[int], now_ms: int) -> dict[int, list
     start_ms = hour.bucket_start_ms(now_ms) - (SPARKLINE_HOURS - 1) * hour.ms
     candles = candles_many(symbol_ids=symbol_ids, interval=hour, start_ms=start_ms, end_ms=now_ms + 1)
     return {symbol_id: hours.close.tolist() for symbol_id, hours in candles.items()}
+
+
+def screener_signals(*, symbol_ids: list[int]) -> dict[int, list[dict]]:
+    """Each symbol's newest strategy signals, newest first."""
+    return latest_signals(symbol_ids=symbol_ids, limit_per_symbol=SIGNALS_PER_ROW)
 
 
 def screener_tickers(*, symbols: list[str]) -> dict[str, dict]:

@@ -22,7 +22,7 @@ from apps.market.intervals import MINUTE_MS
 from apps.screener import selectors
 from apps.screener.fields import DEFAULT_ORDERING, NUMBER_FIELDS, TEXT_FIELDS, indicator_fields
 
-SNAPSHOTS_VERSION = "screener:version:snapshots"
+SNAPSHOTS_VERSION = "screener:version:snapshots"  # the snapshots and the signals computed from them
 SYMBOLS_VERSION = "screener:version:symbols"
 SYMBOLS_MAX_AGE_SECONDS = 60.0  # symbols switched on or off in the admin show within a minute
 
@@ -113,7 +113,7 @@ class ScreenerState:
         self._symbols_digest = ""
         self._symbols_read = (None, -math.inf)  # the version read, when (monotonic)
         self._snapshots_of: tuple = ()  # the symbols digest and snapshots version they were read for
-        self._indicators: dict[int, bytes] = {}
+        self._tails: dict[int, bytes] = {}  # each row's end: its snapshots and latest signals, encoded
         self._indicator_numbers: dict[str, np.ndarray] = {}
         self._sparklines: dict[int, list[float]] = {}
         self._one_hour_change: np.ndarray | None = None
@@ -169,7 +169,15 @@ class ScreenerState:
         snapshots = selectors.screener_snapshots(symbol_ids=ids)
         now_ms = int(time.time() * 1000)
         self._sparklines = selectors.screener_sparklines(symbol_ids=ids, now_ms=now_ms - now_ms % MINUTE_MS)
-        self._indicators = {symbol_id: orjson.dumps(snapshots.get(symbol_id, {})) for symbol_id in ids}
+        signals = selectors.screener_signals(symbol_ids=ids)
+        self._tails = {
+            symbol_id: b',"indicators":'
+            + orjson.dumps(snapshots.get(symbol_id, {}))
+            + b',"signals":'
+            + orjson.dumps(signals.get(symbol_id, []))
+            + b"}"
+            for symbol_id in ids
+        }
         self._indicator_numbers = {
             name: np.array([_number(snapshots.get(symbol_id, {}).get(timeframe, {}).get("values", {}).get(output))
                             for symbol_id in ids], dtype=np.float64)
@@ -179,7 +187,7 @@ class ScreenerState:
 
     def _build(self, tickers: dict[str, dict], version: str) -> ScreenerTable:
         heads = [self._head(index, symbol, tickers.get(symbol.symbol)) for index, symbol in enumerate(self._symbols)]
-        rows = [orjson.dumps(head)[:-1] + b',"indicators":' + self._indicators[symbol.id] + b"}"
+        rows = [orjson.dumps(head)[:-1] + self._tails[symbol.id]
                 for head, symbol in zip(heads, self._symbols, strict=True)]  # fmt: skip
         numbers = {name: np.array([_number(head[name]) for head in heads], dtype=np.float64) for name in NUMBER_FIELDS}
         texts = {name: [(head[name] or "").lower() for head in heads] for name in TEXT_FIELDS}

@@ -12,6 +12,7 @@ from apps.market.services.candles import candles_upsert
 from tests.conftest import eth_minutes_up_to_the_hour
 from tests.market.factories import SymbolFactory
 from tests.screener.conftest import coin, ticker
+from tests.strategies.factories import StrategyFactory, evaluate, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +232,16 @@ def test_without_a_live_ticker_the_price_is_the_last_stored_close(client):
     [row] = rows(client)
 
     assert row["price"] == float(minutes[-1][4])
+
+
+def test_a_row_holds_its_symbols_newest_signals(client, django_capture_on_commit_callbacks):
+    btc = coin("BTCUSDT", price=1)
+    assert rows(client)[0]["signals"] == []
+    StrategyFactory(name="Oversold")
+    snapshot(btc, {"rsi_14": 25.0})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate(btc)
+
+    [signal] = rows(client)[0]["signals"]
+    assert (signal["strategy_name"], signal["timeframe"]) == ("Oversold", "4h")

@@ -11,6 +11,16 @@ class SnapshotSerializer(serializers.Serializer):
     )
 
 
+class SignalSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    strategy = serializers.IntegerField()
+    strategy_name = serializers.CharField()
+    timeframe = serializers.CharField()
+    open_time = serializers.DateTimeField()
+    candle_closed = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
 class ScreenerRowSerializer(serializers.Serializer):
     symbol = serializers.CharField()
     base_asset = serializers.CharField()
@@ -24,6 +34,7 @@ class ScreenerRowSerializer(serializers.Serializer):
     quote_volume_24h = serializers.FloatField(allow_null=True)
     sparkline_24h = serializers.ListField(child=serializers.FloatField(), help_text="Hourly closes, the last forming.")
     indicators = serializers.DictField(child=SnapshotSerializer(), help_text="Timeframe -> snapshot.")
+    signals = SignalSummarySerializer(many=True, help_text="The newest strategy signals (5 at most), newest first.")
 
 
 class ScreenerPageSerializer(serializers.Serializer):
