@@ -96,14 +96,15 @@ COINS = (
 
 
 def demo_coins() -> tuple[FakeCoin, ...]:
-    """COINS plus a coin for each of the demo's derived symbols (DRV01 .. DRV40), ranked among them, priced as the
+    """COINS plus a coin for each of the demo's derived symbols (DRV01 .. DRV40), ranked after them, priced as the
     demo's series start: illustrative metadata for synthetic markets, so that the demo's screener has it all."""
-    derived = tuple(
-        _coin(900_000 + number, f"Derived {number:02d}", f"DRV{number:02d}", 12 + number,
-              float(demo_first_price(number)), 1e9 * (41 - number), 1e9 * (41 - number), None, 1e6, "2024-01-01")
-        for number in range(1, DERIVED_SYMBOL_COUNT + 1)
-    )  # fmt: skip
-    return COINS + derived
+    derived = []
+    for number in range(1, DERIVED_SYMBOL_COUNT + 1):
+        price = float(demo_first_price(number))
+        supply = 1e8 * (DERIVED_SYMBOL_COUNT + 1 - number) / price  # market caps of 0.1 to 4 billion USD
+        derived.append(_coin(900_000 + number, f"Derived {number:02d}", f"DRV{number:02d}", 12 + number, price,
+                             supply, supply, None, 1e6, "2024-01-01"))  # fmt: skip
+    return COINS + tuple(derived)
 
 
 @dataclass(frozen=True)
