@@ -5,12 +5,12 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("telegram/", include("apps.telegram.urls")),
     path("", include("apps.monitoring.urls")),
+    path("telegram/", include("apps.telegram.urls")),
     path("api/v1/", include("apps.market.api.urls")),
     path("api/v1/", include("apps.screener.api.urls")),
-    path("api/v1/", include("apps.alerts.api.urls")),
     path("api/v1/", include("apps.strategies.api.urls")),
+    path("api/v1/", include("apps.alerts.api.urls")),
     path("api/v1/", include("apps.telegram.api.urls")),
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -114,10 +114,11 @@ CELERY_TASK_ROUTES = {
     "indicators.*": {"queue": CeleryQueue.INDICATORS.value},
     "strategies.*": {"queue": CeleryQueue.STRATEGIES.value},
     "telegram.*": {"queue": CeleryQueue.NOTIFICATIONS.value},
+    "alerts.*": {"queue": CeleryQueue.NOTIFICATIONS.value},
 }
 CELERY_TIMEZONE = "UTC"
 # Celery's autodiscovery only scans installed apps, so the top-level task modules are listed here.
-CELERY_IMPORTS = ["tasks.market", "tasks.indicators", "tasks.strategies", "tasks.telegram"]
+CELERY_IMPORTS = ["tasks.market", "tasks.indicators", "tasks.strategies", "tasks.telegram", "tasks.alerts"]
 # Beat keeps its schedule in the database (django-celery-beat), editable in the admin; the entries below are
 # written there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -244,6 +245,12 @@ SPECTACULAR_SETTINGS = {
 }
 # The screener's table in each web process: how often it looks for newer tickers and snapshots (seconds).
 SCREENER_REFRESH_SECONDS = env.float("SCREENER_REFRESH_SECONDS", default=1.0)
+
+# Users' alerts: how often each process looks whether the rules changed (then rebuilds its index), how long a
+# webhook may take to answer, and how many times a delivery that failed for now is tried again (exponential backoff).
+ALERTS_INDEX_REFRESH_SECONDS = env.float("ALERTS_INDEX_REFRESH_SECONDS", default=1.0)
+ALERTS_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERTS_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+ALERTS_DELIVERY_MAX_RETRIES = env.int("ALERTS_DELIVERY_MAX_RETRIES", default=8)
 
 # The Telegram bot; without a token it is off (no delivery, no Web App sign-in). Telegram posts updates to
 # /telegram/webhook/ with TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -), registered by

@@ -29,7 +29,7 @@ from apps.market.models import Symbol
 from apps.market.services.backfill import symbols_backfill
 from apps.market.services.candles import candles_upsert
 from apps.market.services.stream_ingest import Batch, StreamIngest
-from apps.market.signals import minutes_closed
+from apps.market.signals import minutes_closed, tickers_updated
 
 logger = logging.getLogger(__name__)
 
@@ -280,3 +280,6 @@ def _store(batch: Batch, *, heartbeats: dict[str, float], status: dict[str, obje
         live_klines_set(batch.klines)
     if batch.tickers:
         live_tickers_set(batch.tickers)
+        for receiver, outcome in tickers_updated.send_robust(sender=Streamer, tickers=batch.tickers):
+            if isinstance(outcome, Exception):
+                logger.error("%s failed on %d tickers: %r", receiver.__qualname__, len(batch.tickers), outcome)

@@ -1,0 +1,209 @@
+import functools
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from apps.alerts.index import LiveAlerts, Match, rules_changed
+from apps.alerts.models import AlertDelivery, AlertEvent, AlertRule
+from apps.alerts.selectors import (
+    alert_index_build,
+    price_references,
+    snapshots_for_alerts,
+    strategy_signals,
+    telegram_destinations,
+)
+from apps.alerts.transports import TRANSPORTS
+from apps.market.models import Symbol
+from apps.market.transport import TransportError
+
+logger = logging.getLogger(__name__)
+
+# A delivery claimed longer ago than this has lost its sender (a worker that died mid-send): it may be claimed again.
+# Longer than any one send may take (the webhook's and Telegram's timeouts, Telegram's send limiter).
+DELIVERY_LEASE = timedelta(minutes=2)
+
+
+@functools.cache
+def live_alerts() -> LiveAlerts:
+    """This process's evaluation: its index and the prices crossings are measured from live as long as it does."""
+    return LiveAlerts(load_index=alert_index_build, references=price_references)
+
+
+def alert_tickers_evaluate(*, tickers: dict[str, dict]) -> list[int]:
+    """Fire the price and % change rules that a flush of tickers meets; the new events' ids."""
+    return alert_rules_fire(matches=live_alerts().tickers(tickers))
+
+
+def alert_snapshots_evaluate(*, symbol_ids: list[int], timeframes: list[str]) -> list[int]:
+    """Fire the indicator rules that these symbols' snapshots meet; the new events' ids."""
+    live = live_alerts()
+    if not live.index.fields(timeframes):
+        return []
+    return alert_rules_fire(matches=live.snapshots(snapshots_for_alerts(symbol_ids=symbol_ids, timeframes=timeframes)))
+
+
+def alert_signals_evaluate(*, signal_ids: list[int]) -> list[int]:
+    """Fire the strategy rules of new strategy signals; the new events' ids."""
+    live = live_alerts()
+    if not live.index.signals:
+        return []
+    return alert_rules_fire(matches=live.signals(strategy_signals(signal_ids=signal_ids)))
+
+
+def alert_rules_fire(*, matches: list[Match]) -> list[int]:
+    """Fire each matched rule that may fire now (active, past its cooldown) once, however many processes try at
+    once, with an event for each symbol it matched; a one-time rule switches off. The new events' ids: their
+    deliveries are queued once committed. A trigger seen before (the same ticker, snapshot or signal) makes no
+    second event."""
+    if not matches:
+        return []
+    now = timezone.now()
+    by_rule = defaultdict(list)
+    for match in matches:
+        by_rule[match.rule_id].append(match)
+    with transaction.atomic():
+        rules = AlertRule.objects.in_bulk(list(by_rule))
+        # In id order: processes firing overlapping rules lock them in the same order, so they never deadlock.
+        fired = {rule_id: rule for rule_id, rule in sorted(rules.items()) if _rule_claimed(rule, now)}
+        symbols = dict(Symbol.objects.filter(id__in={m.symbol_id for m in matches}).values_list("id", "symbol"))
+        events = [
+            _event(rule, match, symbols[match.symbol_id], now) for rule in fired.values() for match in by_rule[rule.id]
+        ]
+        AlertEvent.objects.bulk_create(events, ignore_conflicts=True)
+        created = list(AlertEvent.objects.filter(idempotency_key__in=[event.idempotency_key for event in events],
+                                                 created_at=now).select_related("rule"))  # fmt: skip
+        AlertDelivery.objects.bulk_create(_deliveries(created, now))
+        if any(rule.one_time for rule in fired.values()):
+            transaction.on_commit(rules_changed)
+        for event in created:
+            transaction.on_commit(functools.partial(_deliver_later, event.id))
+    return [event.id for event in created]
+
+
+def _rule_claimed(rule: AlertRule, now: datetime) -> bool:
+    """Whether this process fires the rule: the UPDATE holds only while it is active and out of its cooldown, which
+    one process at a time can find (another one's UPDATE waits for the row, then no longer matches)."""
+    due = Q(last_fired_at__isnull=True) | Q(last_fired_at__lte=now - timedelta(seconds=rule.cooldown_seconds))
+    claimed = AlertRule.objects.filter(due, pk=rule.pk, is_active=True).update(
+        last_fired_at=now, is_active=Case(When(one_time=True, then=Value(False)), default=Value(True))
+    )
+    return claimed == 1
+
+
+def _event(rule: AlertRule, match: Match, symbol: str, now: datetime) -> AlertEvent:
+    return AlertEvent(
+        rule=rule,
+        user_id=rule.owner_id,
+        symbol_id=match.symbol_id,
+        message=f"{symbol}: {rule.describe()}{_detail(match.values)}",
+        values=match.values,
+        idempotency_key=f"{rule.id}:{match.symbol_id}:{match.trigger}",
+        created_at=now,
+    )
+
+
+def _detail(values: dict) -> str:
+    if "change_percent" in values:
+        return f" ({values['change_percent']:+.2f}%: {values['reference_price']:.10g} -> {values['price']:.10g})"
+    if "previous_price" in values:
+        return f" (now {values['price']:.10g})"
+    if "field" in values:
+        return f" ({values['field']} = {values['value']:.6g})"
+    return f" ({values['timeframe']})"
+
+
+def _deliveries(events: list[AlertEvent], now: datetime) -> list[AlertDelivery]:
+    """Each event's deliveries, from its rule's channels: one per linked Telegram chat that is not muted (none
+    linked: one that failed), the WebSocket, the webhook."""
+    Channel = AlertDelivery.Channel
+    telegram_users = {event.user_id for event in events if event.rule.telegram}
+    chats = telegram_destinations(user_ids=telegram_users, now=now) if telegram_users else {}
+    deliveries = []
+    for event in events:
+        rule = event.rule
+        if rule.telegram:
+            deliveries += [AlertDelivery(event=event, channel=Channel.TELEGRAM, destination=str(chat))
+                           for chat in chats.get(event.user_id, [])]  # fmt: skip
+        if rule.telegram and not chats.get(event.user_id):
+            deliveries.append(AlertDelivery(event=event, channel=Channel.TELEGRAM, status=AlertDelivery.Status.FAILED,
+                                            error="No Telegram chat linked, or all muted."))  # fmt: skip
+        if rule.websocket:
+            deliveries.append(AlertDelivery(event=event, channel=Channel.WEBSOCKET))
+        if rule.webhook_url:
+            deliveries.append(AlertDelivery(event=event, channel=Channel.WEBHOOK, destination=rule.webhook_url))
+    return deliveries
+
+
+def _deliver_later(event_id: int) -> None:
+    from tasks.alerts import deliver_event
+
+    deliver_event.delay(event_id)
+
+
+def alert_event_deliver(*, event_id: int, final: bool) -> float | None:
+    """Send the event on each of its channels not yet sent, each at most once: a delivery is claimed before it is
+    sent, so that a retry, a redelivered task or a second task of the same event skips what another sent or is
+    sending. A transient failure leaves the delivery pending (failed when `final`). Returns the seconds to wait
+    before trying again what failed for now (None: nothing to retry)."""
+    event = AlertEvent.objects.select_related("symbol").filter(pk=event_id).first()
+    if event is None:
+        return None
+    waits = []
+    for delivery in event.deliveries.filter(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.SENDING]):
+        if not _delivery_claimed(delivery):
+            continue
+        try:
+            TRANSPORTS[delivery.channel].send(event, delivery.destination)
+        except TransportError as error:
+            _delivery_failed(delivery, error, final=final or error.permanent)
+            if not (final or error.permanent):
+                waits.append(getattr(error, "retry_after", None) or 0)
+        else:
+            _delivery_set(delivery, status=AlertDelivery.Status.SENT, sent_at=timezone.now(), error="")
+    return max(waits) if waits else None
+
+
+def _delivery_claimed(delivery: AlertDelivery) -> bool:
+    now = timezone.now()
+    claimable = Q(status=AlertDelivery.Status.PENDING) | Q(
+        status=AlertDelivery.Status.SENDING, claimed_at__lt=now - DELIVERY_LEASE
+    )
+    claimed = AlertDelivery.objects.filter(claimable, pk=delivery.pk).update(
+        status=AlertDelivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return claimed == 1
+
+
+def _delivery_failed(delivery: AlertDelivery, error: TransportError, *, final: bool) -> None:
+    status = AlertDelivery.Status.FAILED if final else AlertDelivery.Status.PENDING
+    logger.warning("alert delivery %s (%s) %s: %s", delivery.pk, delivery.channel, status, error)
+    _delivery_set(delivery, status=status, error=str(error)[:500])
+
+
+def _delivery_set(delivery: AlertDelivery, **fields: object) -> None:
+    AlertDelivery.objects.filter(pk=delivery.pk).update(**fields)
+
+
+def alert_rule_create(*, owner: AbstractBaseUser, **fields: object) -> AlertRule:
+    rule = AlertRule(owner=owner, **fields)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def alert_rule_delete(*, owner_id: int, rule_id: int) -> bool:
+    deleted, _ = AlertRule.objects.filter(owner_id=owner_id, pk=rule_id).delete()
+    return bool(deleted)
+
+
+def alert_rules_mute(*, owner_id: int, rule_id: int | None) -> int:
+    """Switch off one of the owner's rules (1 if it is theirs), or all of them (None: how many were on)."""
+    rules = AlertRule.objects.filter(owner_id=owner_id)
+    muted = (rules.filter(is_active=True) if rule_id is None else rules.filter(pk=rule_id)).update(is_active=False)
+    transaction.on_commit(rules_changed)
+    return muted

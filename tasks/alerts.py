@@ -1,0 +1,44 @@
+"""Alert tasks, on the `notifications` queue: one `deliver_event` per fired event; the indicator rules' evaluation
+after each snapshot update and the strategy rules' after new signals. Tickers are evaluated in the streamer's own
+process, which holds each symbol's previous price.
+"""
+
+import random
+
+from django.conf import settings
+from django.db import OperationalError
+
+from apps.alerts.services import alert_event_deliver, alert_signals_evaluate, alert_snapshots_evaluate
+from config.celery import app
+
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+SNAPSHOTS_EXPIRE_SECONDS = 60  # the next minute's snapshots supersede these
+
+
+@app.task(
+    name="alerts.deliver_event",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=settings.ALERTS_DELIVERY_MAX_RETRIES,
+)
+def deliver_event(self, event_id: int) -> None:
+    # In-process (the embedded default) a retry would run at once, in the caller's thread: one attempt there.
+    final = self.request.is_eager or self.request.retries >= self.max_retries
+    wait = alert_event_deliver(event_id=event_id, final=final)
+    if wait is not None:
+        backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**self.request.retries) * random.uniform(0.5, 1.5)
+        raise self.retry(countdown=max(wait, backoff))
+
+
+@app.task(name="alerts.evaluate_snapshots", expires=SNAPSHOTS_EXPIRE_SECONDS, autoretry_for=(OperationalError,))
+def evaluate_snapshots(symbol_ids: list[int], timeframes: list[str]) -> None:
+    alert_snapshots_evaluate(symbol_ids=symbol_ids, timeframes=timeframes)
+
+
+@app.task(name="alerts.evaluate_signals", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def evaluate_signals(signal_ids: list[int]) -> None:
+    alert_signals_evaluate(signal_ids=signal_ids)
