@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 from aiohttp import web
 
 TOKEN = "123456789:AAFakeTelegramBotTokenForTests0000000"  # Telegram's shape: the bot's id, a colon, a secret
@@ -86,6 +87,7 @@ class FakeTelegram:
         self.blocked: set[int] = set()  # chats whose user blocked the bot
         self.missing: set[int] = set()  # chats that do not exist
         self._message_ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
         self._failures: deque[tuple[int, int | None]] = deque()
         self._port = port
         self._lock = threading.Lock()  # tests change the settings above from their own thread
@@ -116,6 +118,8 @@ class FakeTelegram:
     async def _serve(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/chat/{chat_id}", self._chat_read)
+        app.router.add_post("/chat/{chat_id}", self._chat_write)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
@@ -138,6 +142,34 @@ class FakeTelegram:
     def requests_of(self, method: str) -> list[RecordedRequest]:
         with self._lock:
             return [request for request in self.requests if request.method == method]
+
+    # -- a person's side of a private chat (`make demo`): what the bot sent them, and what they write to it
+
+    async def _chat_read(self, request: web.Request) -> web.Response:
+        chat_id = _int(request.match_info["chat_id"])
+        with self._lock:
+            sent = [_message(message) for message in self.messages if message.chat_id == chat_id]
+        return web.json_response(sent, dumps=lambda data: json.dumps(data, indent=1, ensure_ascii=False))
+
+    async def _chat_write(self, request: web.Request) -> web.Response:
+        """Post `text` (form or JSON) as the chat's user to the webhook, as Telegram delivers an update."""
+        chat_id = _int(request.match_info["chat_id"])
+        text = (await _params(request)).get("text")
+        with self._lock:
+            webhook = self.webhook
+        if chat_id is None or not isinstance(text, str) or not text or webhook is None:
+            return web.json_response({"ok": False, "description": "needs a chat id, a text and a webhook"}, status=400)
+        user = {"id": chat_id, "is_bot": False, "first_name": f"User {chat_id}"}
+        update = {"update_id": next(self._update_ids), "message": {
+            "message_id": next(self._message_ids), "from": user, "chat": {"id": chat_id, "type": "private"},
+            "date": int(time.time()), "text": text,
+        }}  # fmt: skip
+        headers = {"X-Telegram-Bot-Api-Secret-Token": webhook["secret_token"] or ""}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(webhook["url"], json=update, headers=headers) as answer,
+        ):
+            return web.json_response({"ok": answer.status == 200, "webhook_status": answer.status})
 
     # -- every request passes here
 
