@@ -3,26 +3,23 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection, connections
+from django.db import connections
 
 from apps.indicators.models import IndicatorHistory, Snapshot
 from apps.indicators.services import snapshots_compute
 from apps.market.klines import klines_parse
 from apps.market.services.candles import candles_upsert
-from config.celery import app
 from tasks.indicators import dispatch
 from tests.conftest import eth_minutes_up_to_the_hour, wait_until
 from tests.market.factories import SymbolFactory
+from tests.workers import real_broker, worker_environment, worker_start, worker_stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 HOUR_MS = 3_600_000
 SYMBOLS = 6
 
@@ -37,42 +34,15 @@ def symbols() -> list:
 
 
 @pytest.fixture
-def broker():
-    """Tasks go to the real broker (the suite otherwise runs them in-process), from an empty queue."""
-    app.conf.task_always_eager = False
-    with app.connection_for_write() as broker_connection:
-        broker_connection.default_channel.queue_purge("indicators")
-    yield
-    app.conf.task_always_eager = True
-
-
-@pytest.fixture
-def workers(broker, tmp_path):
-    database = connection.settings_dict
-    environment = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "INDICATORS_SHARD_SYMBOLS": "2",  # the dispatch task runs on a worker too: three shards of two
-        "INDICATORS_SETTLE_SECONDS": "0",
-    }
-    processes, logs = [], []
-    for name in ("one", "two"):
-        log = tmp_path / f"{name}.log"
-        logs.append(log)
-        with log.open("w") as output:
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "indicators", "-c", "1",
-                 "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
-    assert wait_until(lambda: all("ready" in log.read_text() for log in logs), 30), "both workers started"
-    yield processes, logs
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        process.wait(timeout=30)
+def workers(tmp_path):
+    # The dispatch task runs on a worker too: three shards of two.
+    environment = worker_environment(INDICATORS_SHARD_SYMBOLS="2", INDICATORS_SETTLE_SECONDS="0")
+    logs = [tmp_path / f"{name}.log" for name in ("one", "two")]
+    with real_broker("indicators"):
+        processes = [worker_start("indicators", log, name=log.stem, environment=environment) for log in logs]
+        yield processes, logs
+        for process in processes:
+            worker_stop(process)
 
 
 def _shards_succeeded(logs: list[Path]) -> int:

@@ -1,26 +1,20 @@
 """GET /metrics: each family after real requests, a real streamer's flushes, real task runs (in-process and on a
 real worker) and real messages waiting in the Redis broker."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
 
 from config.celery import app
 from config.queues import Queue
 from tasks.indicators import compute_shard, dispatch
 from tests.conftest import wait_until
 from tests.monitoring.conftest import EMPTY_TICKERS, sample, scrape, send
+from tests.workers import real_broker, worker_start, worker_stop
 
-ROOT = Path(__file__).resolve().parents[2]
 LATENCY_COUNT = "screener_http_request_duration_seconds_count"
 TASK_RUNS = "screener_celery_task_runs_total"
 QUEUE_LENGTH = "screener_celery_queue_length"
@@ -67,28 +61,13 @@ def test_task_runs_in_process_are_counted_by_task_and_outcome(client):
 
 
 @pytest.fixture
-def worker(broker, tmp_path) -> Iterator[Path]:
+def worker(tmp_path) -> Iterator[Path]:
     """One real Celery worker process on the indicators queue; yields its log."""
-    with app.connection_for_write() as broker_connection:
-        broker_connection.default_channel.queue_purge(Queue.INDICATORS.value)
-    database = connection.settings_dict
-    environment = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-    }
     log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", Queue.INDICATORS.value, "-c", "1",
-             "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    assert wait_until(lambda: "ready" in log.read_text(), 30), "the worker started"
-    yield log
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    with real_broker(Queue.INDICATORS.value):
+        process = worker_start(Queue.INDICATORS.value, log)
+        yield log
+        worker_stop(process)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,59 +1,25 @@
 """The bot on a real Celery worker (queue `notifications`) over the real Redis broker and PostgreSQL: an update
 posted to the webhook is answered, and a reply that Telegram refused is sent again, no sooner than it asked."""
 
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
-from config.celery import app
 from config.queues import Queue
 from tests.conftest import wait_until
 from tests.telegram.conftest import SECRET, STRANGER_CHAT, post_update
+from tests.workers import real_broker, worker_environment, worker_start, worker_stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-def broker():
-    """Tasks go to the real broker (the suite otherwise runs them in-process), from an empty queue."""
-    app.conf.task_always_eager = False
-    with app.connection_for_write() as broker_connection:
-        broker_connection.default_channel.queue_purge(Queue.NOTIFICATIONS.value)
-    yield
-    app.conf.task_always_eager = True
-
-
-@pytest.fixture
-def worker(broker, fake_telegram, tmp_path):
-    database = connection.settings_dict
-    environment = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
-        "TELEGRAM_API_URL": fake_telegram.url,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-    }
+def worker(fake_telegram, tmp_path):
     log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", Queue.NOTIFICATIONS.value, "-c", "1",
-             "-n", "telegram@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    assert wait_until(lambda: "ready" in log.read_text(), 30), "the worker started"
-    yield log
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    environment = worker_environment(TELEGRAM_BOT_TOKEN=fake_telegram.token, TELEGRAM_API_URL=fake_telegram.url,
+                                     TELEGRAM_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    with real_broker(Queue.NOTIFICATIONS.value):
+        process = worker_start(Queue.NOTIFICATIONS.value, log, name="telegram", environment=environment)
+        yield log
+        worker_stop(process)
 
 
 def help_update(update_id: int) -> dict:
