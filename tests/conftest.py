@@ -3,6 +3,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 from django.conf import settings
 
 from apps.market.binance.archive import BinanceArchive
@@ -13,6 +14,7 @@ from fakes.binance_server import FakeBinance
 from fakes.derive import minutes_from_candles
 from fakes.market import FakeMarket, FakeSymbol
 from fakes.recorded import archive_1m, rest_klines
+from fakes.telegram_server import FakeTelegram
 
 BTC = FakeSymbol(
     symbol="BTCUSDT", base_asset="BTC", quote_asset="USDT", status="TRADING", tick_size="0.01000000",
@@ -91,3 +93,22 @@ def fresh_live_snapshots() -> Iterator[None]:
     live_snapshots.cache_clear()
     yield
     live_snapshots.cache_clear()
+
+
+TELEGRAM_WEBHOOK_SECRET = "webhook-secret_1"
+
+
+@pytest.fixture
+def fake_telegram(settings) -> Iterator[FakeTelegram]:
+    """Our fake Bot API, the service pointed at it, sending as fast as it likes (the limiter's tests say otherwise)."""
+    # A hold a 429 left on a chat in the shared limiter would make a later test wait.
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    for key in shared.scan_iter("telegram:rate:*"):
+        shared.delete(key)
+    with FakeTelegram() as fake:
+        settings.TELEGRAM_BOT_TOKEN = fake.token
+        settings.TELEGRAM_API_URL = fake.url
+        settings.TELEGRAM_WEBHOOK_SECRET = TELEGRAM_WEBHOOK_SECRET
+        settings.TELEGRAM_MESSAGES_PER_SECOND = 100_000
+        settings.TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND = 100_000
+        yield fake

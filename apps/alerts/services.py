@@ -156,6 +156,10 @@ def alert_event_deliver(*, event_id: int, final: bool) -> float | None:
     waits = []
     for delivery in event.deliveries.filter(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.SENDING]):
         if not _delivery_claimed(delivery):
+            # Another sender holds it: look again when its lease ends, in case that sender died with it.
+            lease_left = None if final else _lease_left_seconds(delivery)
+            if lease_left is not None:
+                waits.append(lease_left)
             continue
         try:
             TRANSPORTS[delivery.channel].send(event, delivery.destination)
@@ -177,6 +181,14 @@ def _delivery_claimed(delivery: AlertDelivery) -> bool:
         status=AlertDelivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     return claimed == 1
+
+
+def _lease_left_seconds(delivery: AlertDelivery) -> float | None:
+    """Seconds until the claim on a delivery being sent runs out; None once it is sent or failed."""
+    current = AlertDelivery.objects.filter(pk=delivery.pk, status=AlertDelivery.Status.SENDING).first()
+    if current is None:
+        return None
+    return max(1.0, (current.claimed_at + DELIVERY_LEASE - timezone.now()).total_seconds())
 
 
 def _delivery_failed(delivery: AlertDelivery, error: TransportError, *, final: bool) -> None:

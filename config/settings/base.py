@@ -106,6 +106,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died outright (acks_late) goes back to the queue after this; it must outlast the longest
+# countdown a task waits for on a worker (a delivery's backoff: 15 minutes at most), or that task would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1200}
 CELERY_TASK_DEFAULT_QUEUE = CeleryQueue.INGEST.value
 CELERY_TASK_QUEUES = [Queue(queue.value) for queue in CeleryQueue]
 # Task names are prefixed by their concern; each concern has its queue (and so its own workers).

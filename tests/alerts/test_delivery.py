@@ -2,7 +2,6 @@
 Bot API server, the WebSocket through a real consumer on the Redis channel layer."""
 
 import functools
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,10 +12,9 @@ from rest_framework.authtoken.models import Token
 
 from apps.alerts.index import Match
 from apps.alerts.models import AlertDelivery, AlertEvent
-from apps.alerts.services import alert_event_deliver, alert_rules_fire
+from apps.alerts.services import DELIVERY_LEASE, alert_event_deliver, alert_rules_fire
 from apps.telegram.models import TelegramChat
 from config.asgi import application
-from fakes.telegram_server import FakeTelegram
 from tasks.alerts import deliver_event
 from tests.alerts.conftest import RETRY_AFTER
 from tests.alerts.factories import AlertRuleFactory, UserFactory
@@ -119,6 +117,14 @@ class TestWebhook:
 
         assert webhook.received == []
 
+    def test_a_delivery_another_sender_holds_is_looked_at_again_when_its_lease_ends(self, webhook):
+        event = fire(webhook_url=webhook.url)
+        event.deliveries.update(status=Status.SENDING, claimed_at=timezone.now())
+
+        wait = alert_event_deliver(event_id=event.id, final=False)
+
+        assert DELIVERY_LEASE.total_seconds() - 5 < wait <= DELIVERY_LEASE.total_seconds()
+
     def test_a_delivery_whose_sender_died_is_sent_again(self, webhook):
         event = fire(webhook_url=webhook.url)
         event.deliveries.update(status=Status.SENDING, claimed_at=timezone.now() - timedelta(minutes=5), attempts=1)
@@ -127,16 +133,6 @@ class TestWebhook:
 
         assert len(webhook.received) == 1
         assert (delivery(event, "webhook").status, delivery(event, "webhook").attempts) == (Status.SENT, 2)
-
-
-@pytest.fixture
-def fake_telegram(settings) -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        settings.TELEGRAM_BOT_TOKEN = fake.token
-        settings.TELEGRAM_API_URL = fake.url
-        settings.TELEGRAM_MESSAGES_PER_SECOND = 100_000
-        settings.TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND = 100_000
-        yield fake
 
 
 @pytest.mark.django_db

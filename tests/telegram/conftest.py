@@ -3,34 +3,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-import redis
 from django.contrib.auth.models import User
 
 from apps.telegram.alert_commands import alert_commands, alert_commands_register
 from apps.telegram.models import TelegramChat
 from apps.telegram.webhook import SECRET_HEADER
 from fakes.telegram_server import FakeTelegram
+from tests.conftest import TELEGRAM_WEBHOOK_SECRET
 
 WEBHOOK = "/telegram/webhook/"
-SECRET = "webhook-secret_1"
+SECRET = TELEGRAM_WEBHOOK_SECRET
 ALICE_CHAT = 5001  # a private chat: the id of Alice's Telegram account
 STRANGER_CHAT = 5002
-
-
-@pytest.fixture
-def fake_telegram(settings) -> Iterator[FakeTelegram]:
-    # Holds a 429 left on a chat in the shared limiter would make a later test wait.
-    shared = redis.Redis.from_url(settings.REDIS_URL)
-    for key in shared.scan_iter("telegram:rate:*"):
-        shared.delete(key)
-    with FakeTelegram() as fake:
-        settings.TELEGRAM_BOT_TOKEN = fake.token
-        settings.TELEGRAM_API_URL = fake.url
-        settings.TELEGRAM_WEBHOOK_SECRET = SECRET
-        # Tests that are not about the limiter send as fast as they like.
-        settings.TELEGRAM_MESSAGES_PER_SECOND = 100_000
-        settings.TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND = 100_000
-        yield fake
 
 
 @pytest.fixture
