@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("apps.strategies.api.urls")),
     path("api/v1/", include("apps.alerts.api.urls")),
     path("api/v1/", include("apps.telegram.api.urls")),
+    path("api/v1/analytics/", include("apps.analytics.api.urls")),
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

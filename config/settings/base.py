@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "apps.screener",
     "apps.monitoring",
     "apps.telegram",
+    "apps.analytics",
 ]
 
 MIDDLEWARE = [

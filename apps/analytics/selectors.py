@@ -1,0 +1,141 @@
+"""Reads for the analytics: closes of many symbols in one query, aligned on their common open times."""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from apps.analytics.statistics import AnalysisError, PairStatistics, correlation_matrix, pair_statistics
+from apps.market.intervals import Interval, datetime_from_ms, ms_from_datetime
+from apps.market.models import Candle, Symbol
+from apps.market.selectors import closed_candles_many
+
+PAIRS_MIN_CANDLES = 20  # fewer, and ADF's lag selection has nothing to choose from
+PAIRS_DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class PairAnalysis:
+    open_times: np.ndarray
+    statistics: PairStatistics
+
+
+@dataclass(frozen=True)
+class CorrelationMatrix:
+    symbols: list[str]
+    open_times: np.ndarray  # of the closes whose returns were correlated
+    matrix: np.ndarray
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _end_bound(interval: Interval, *, start_ms: int | None, end_ms: int | None, limit: int) -> int:
+    """Where the candles asked for stop: after the bucket holding `end`, `limit` buckets after `start`, and now."""
+    bound = _now_ms()
+    if end_ms is not None and end_ms < bound:
+        bound = min(bound, interval.next_bucket_ms(interval.bucket_start_ms(end_ms)))
+    if start_ms is not None and start_ms < bound:
+        first = interval.bucket_start_ms(start_ms)
+        first = first if first == start_ms else interval.next_bucket_ms(first)
+        if interval.ms is not None:
+            return min(bound, first + limit * interval.ms)
+        for _ in range(limit):
+            first = interval.next_bucket_ms(first)
+            if first >= bound:
+                break
+        return min(bound, first)
+    return bound
+
+
+def _first_common_ms(symbol_ids: list[int], start_ms: int) -> int | None:
+    """The first minute at or after `start` from which every symbol has candles: like the klines API, `limit` counts
+    candles that exist, not those of the years before a listing. One index probe per symbol."""
+    firsts = [
+        Candle.objects.filter(symbol_id=symbol_id, open_time__gte=datetime_from_ms(start_ms))
+        .order_by("open_time")
+        .values_list("open_time", flat=True)
+        .first()
+        for symbol_id in symbol_ids
+    ]
+    return None if None in firsts else ms_from_datetime(max(firsts))
+
+
+def _aligned_log_closes(
+    symbol_ids: list[int], interval: Interval, *, start_ms: int | None, end_ms: int | None, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The closed candles' open times common to every symbol, and a row of log closes per symbol (in order)."""
+    none = np.empty(0, dtype=np.int64), np.empty((len(symbol_ids), 0))
+    if start_ms is not None:
+        first_ms = _first_common_ms(symbol_ids, start_ms) if start_ms < _now_ms() else None
+        if first_ms is None:
+            return none
+        start_ms = max(start_ms, interval.bucket_start_ms(first_ms))
+    bound = _end_bound(interval, start_ms=start_ms, end_ms=end_ms, limit=limit)
+    candles = closed_candles_many(symbol_ids=symbol_ids, interval=interval, count=limit, end_ms=bound)
+    if len(candles) < len(symbol_ids):
+        return none
+    common = candles[symbol_ids[0]].open_times
+    for symbol_id in symbol_ids[1:]:
+        common = np.intersect1d(common, candles[symbol_id].open_times, assume_unique=True)
+    if start_ms is not None:
+        common = common[common >= start_ms]
+    closes = [candles[symbol_id].close[np.isin(candles[symbol_id].open_times, common)] for symbol_id in symbol_ids]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return common, np.log(np.array(closes))
+
+
+def pair_analysis(
+    *, a: Symbol, b: Symbol, interval: Interval, window: int, start_ms: int | None, end_ms: int | None, limit: int
+) -> PairAnalysis:
+    """The pairs statistics of a against b on the closed candles of `interval` both have: with a start, the first
+    `limit` from it (up to `end`); otherwise the last `limit` up to `end` (or now). Raises AnalysisError."""
+    if a.id == b.id:
+        raise AnalysisError("b", "b must be another symbol than a.")
+    open_times, (log_a, log_b) = _aligned_log_closes(
+        [a.id, b.id], interval, start_ms=start_ms, end_ms=end_ms, limit=limit
+    )
+    count = len(open_times)
+    if count < window:
+        raise AnalysisError(
+            "window", f"window {window} is longer than the {count} {interval.name} candles {a} and {b} have in common."
+        )
+    if count < PAIRS_MIN_CANDLES:
+        raise AnalysisError(
+            "limit", f"{a} and {b} have {count} {interval.name} candles in common in this range: at least "
+            f"{PAIRS_MIN_CANDLES} are needed."
+        )  # fmt: skip
+    return PairAnalysis(open_times, pair_statistics(log_a, log_b, window))
+
+
+def pair_zscore_latest(*, a_id: int, b_id: int, interval: Interval, window: int) -> float | None:
+    """The z-score over `window` of the spread of a against b (hedged by OLS over the last 1000 closed candles) at the
+    newest closed candle, as `GET /analytics/pairs/` gives it by default; None when undefined. For alert conditions."""
+    open_times, (log_a, log_b) = _aligned_log_closes(
+        [a_id, b_id], interval, start_ms=None, end_ms=None, limit=PAIRS_DEFAULT_LIMIT
+    )
+    if a_id == b_id or len(open_times) < max(window, PAIRS_MIN_CANDLES):
+        return None
+    try:
+        zscore = pair_statistics(log_a, log_b, window).zscore[-1]
+    except AnalysisError:
+        return None
+    return float(zscore) if np.isfinite(zscore) else None
+
+
+def correlation_matrix_latest(*, symbols: list[Symbol], interval: Interval, window: int) -> CorrelationMatrix:
+    """Correlations of the log returns over the last `window` closed candles' returns (`window` + 1 closes) that all
+    the symbols have. Raises AnalysisError."""
+    open_times, log_closes = _aligned_log_closes(
+        [symbol.id for symbol in symbols], interval, start_ms=None, end_ms=None, limit=window + 1
+    )
+    if len(open_times) < window + 1:
+        raise AnalysisError(
+            "window", f"The symbols have {max(len(open_times) - 1, 0)} {interval.name} returns in common, fewer "
+            f"than window {window}."
+        )  # fmt: skip
+    constant = [str(symbol) for symbol, row in zip(symbols, log_closes, strict=True) if not np.ptp(np.diff(row)) > 0]
+    if constant:
+        raise AnalysisError("symbols", f"Constant returns over the window, no correlation: {', '.join(constant)}.")
+    return CorrelationMatrix([str(symbol) for symbol in symbols], open_times, correlation_matrix(log_closes))
