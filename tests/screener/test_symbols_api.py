@@ -36,6 +36,13 @@ def test_symbols_search_matches_symbol_or_base_asset(client):
     assert [row["symbol"] for row in client.get("/api/v1/symbols/?search=eth").json()["results"]] == ["ETHUSDT"]
 
 
+def test_a_search_with_a_null_character_is_a_400(client):
+    response = client.get("/api/v1/symbols/?search=bt%00c")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["search"]
+
+
 def test_a_symbol_has_its_live_ticker_forming_candle_and_snapshots(client):
     coin("BTCUSDT", price=97000, snapshots={"1h": {"rsi_14": 61.5}})
     live_klines_set({"BTCUSDT": {"t": 1, "c": "97000.00", "x": False}})

@@ -38,17 +38,23 @@ class SymbolSerializer(serializers.ModelSerializer):
                   "cmc_id"]  # fmt: skip
 
 
+class SymbolSearchSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
 class SymbolListView(ListAPIView):
     """The tracked symbols with their metadata; `search` matches the symbol or the base asset."""
 
     serializer_class = SymbolSerializer
 
-    @extend_schema(parameters=[inline_serializer("SymbolSearch", {"search": serializers.CharField(required=False)})])
+    @extend_schema(parameters=[SymbolSearchSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return symbols_list(search=self.request.query_params.get("search", "").strip())
+        query = SymbolSearchSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # a NUL, which PostgreSQL refuses in any text, is a 400 here
+        return symbols_list(search=query.validated_data.get("search", ""))
 
     def paginate_queryset(self, queryset) -> list[Symbol]:
         return with_metadata(super().paginate_queryset(queryset))
