@@ -8,7 +8,12 @@ import random
 from django.conf import settings
 from django.db import OperationalError
 
-from apps.alerts.services import alert_event_deliver, alert_signals_evaluate, alert_snapshots_evaluate
+from apps.alerts.services import (
+    alert_event_deliver,
+    alert_pairs_evaluate,
+    alert_signals_evaluate,
+    alert_snapshots_evaluate,
+)
 from config.celery import app
 
 BACKOFF_BASE_SECONDS = 2.0
@@ -37,6 +42,7 @@ def deliver_event(self, event_id: int) -> None:
 @app.task(name="alerts.evaluate_snapshots", expires=SNAPSHOTS_EXPIRE_SECONDS, autoretry_for=(OperationalError,))
 def evaluate_snapshots(symbol_ids: list[int], timeframes: list[str]) -> None:
     alert_snapshots_evaluate(symbol_ids=symbol_ids, timeframes=timeframes)
+    alert_pairs_evaluate(symbol_ids=symbol_ids, timeframes=timeframes)
 
 
 @app.task(name="alerts.evaluate_signals", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

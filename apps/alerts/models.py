@@ -8,7 +8,17 @@ from apps.market.models import Symbol
 from apps.strategies.models import Strategy
 
 MAX_WINDOW_MINUTES = 1440
-CONDITION_FIELDS = ("value", "window_minutes", "field", "operator", "strategy")
+MAX_PAIR_WINDOW = 1000  # the z-score is taken over the last 1000 candles at most
+CONDITION_FIELDS = (
+    "value",
+    "window_minutes",
+    "field",
+    "operator",
+    "strategy",
+    "pair_symbol",
+    "pair_timeframe",
+    "pair_window",
+)
 
 
 class Watchlist(models.Model):
@@ -48,6 +58,7 @@ class AlertRule(models.Model):
         PERCENT_CHANGE = "percent_change", "% change within a window"
         INDICATOR = "indicator", "indicator threshold"
         STRATEGY_SIGNAL = "strategy_signal", "strategy signal"
+        PAIR_ZSCORE = "pair_zscore", "pairs spread z-score crosses"
 
     class Operator(models.TextChoices):
         LT = "lt", "<"
@@ -62,6 +73,7 @@ class AlertRule(models.Model):
         Kind.PERCENT_CHANGE: {"value", "window_minutes"},
         Kind.INDICATOR: {"field", "operator", "value"},
         Kind.STRATEGY_SIGNAL: {"strategy"},
+        Kind.PAIR_ZSCORE: {"value", "pair_symbol", "pair_timeframe", "pair_window"},
     }
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_rules")
@@ -81,6 +93,15 @@ class AlertRule(models.Model):
     field = models.CharField(max_length=64, blank=True, help_text="Indicator: a screener field, e.g. rsi_1h.")
     operator = models.CharField(max_length=3, choices=Operator.choices, blank=True)
     strategy = models.CharField(max_length=100, blank=True, help_text="Strategy signal: the strategy's name.")
+    pair_symbol = models.ForeignKey(
+        Symbol, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        help_text="Pairs z-score: the other leg (the rule's symbol is the first), as in /analytics/pairs/.",
+    )  # fmt: skip
+    pair_timeframe = models.CharField(max_length=4, blank=True, help_text="Pairs z-score: the candles' interval.")
+    pair_window = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(2), MaxValueValidator(MAX_PAIR_WINDOW)],
+        help_text="Pairs z-score: its window, in candles.",
+    )  # fmt: skip
     cooldown_seconds = models.PositiveIntegerField(default=300, help_text="Fires at most once per this many seconds.")
     one_time = models.BooleanField(default=False, help_text="Switch the rule off once it fired.")
     is_active = models.BooleanField(default=True)
@@ -138,6 +159,17 @@ class AlertRule(models.Model):
             return {"field": f"Unknown field {self.field!r}: see /api/v1/screener/fields/."}
         if self.kind == self.Kind.STRATEGY_SIGNAL and not Strategy.objects.filter(name=self.strategy).exists():
             return {"strategy": f"No strategy is named {self.strategy!r}."}
+        if self.kind == self.Kind.PAIR_ZSCORE:
+            return self._pair_errors()
+        return {}
+
+    def _pair_errors(self) -> dict[str, str]:
+        if self.target != self.Target.SYMBOL:
+            return {"target": "A pairs rule is on one symbol, the pair's first leg."}
+        if self.pair_symbol_id == self.symbol_id:
+            return {"pair_symbol": "The other leg of the pair, not the symbol itself."}
+        if self.pair_timeframe not in settings.INDICATORS_TIMEFRAMES:
+            return {"pair_timeframe": f"One of {', '.join(settings.INDICATORS_TIMEFRAMES)}."}
         return {}
 
     def describe(self) -> str:
@@ -150,6 +182,9 @@ class AlertRule(models.Model):
                 return f"{self.field} {self.get_operator_display()} {self.value.normalize():f}"
             case self.Kind.STRATEGY_SIGNAL:
                 return f"strategy {self.strategy} signals"
+            case self.Kind.PAIR_ZSCORE:
+                return (f"z-score of the spread against {self.pair_symbol} ({self.pair_timeframe}, {self.pair_window} "
+                        f"candles) crosses {self.value.normalize():f}")  # fmt: skip
         return f"{self.get_kind_display()} {self.value.normalize():f}"
 
 

@@ -18,6 +18,8 @@ from apps.alerts.selectors import (
     telegram_destinations,
 )
 from apps.alerts.transports import TRANSPORTS
+from apps.analytics.selectors import pair_zscores_latest
+from apps.market.intervals import INTERVALS
 from apps.market.models import Symbol
 from apps.market.transport import TransportError
 
@@ -45,6 +47,27 @@ def alert_snapshots_evaluate(*, symbol_ids: list[int], timeframes: list[str]) ->
     if not live.index.fields(timeframes):
         return []
     return alert_rules_fire(matches=live.snapshots(snapshots_for_alerts(symbol_ids=symbol_ids, timeframes=timeframes)))
+
+
+def alert_pairs_evaluate(*, symbol_ids: list[int], timeframes: list[str]) -> list[int]:
+    """Fire the pairs rules on these symbols (either leg) whose spread z-score crossed their value from the one
+    closed candle to the next; the new events' ids. One check per rule and closed candle: the trigger is the
+    candle."""
+    rules = AlertRule.objects.filter(
+        Q(symbol_id__in=symbol_ids) | Q(pair_symbol_id__in=symbol_ids),
+        kind=AlertRule.Kind.PAIR_ZSCORE, is_active=True, pair_timeframe__in=timeframes,
+    )  # fmt: skip
+    matches = []
+    for rule in rules:
+        zscores = pair_zscores_latest(a_id=rule.symbol_id, b_id=rule.pair_symbol_id,
+                                      interval=INTERVALS[rule.pair_timeframe], window=rule.pair_window)  # fmt: skip
+        if zscores is None or zscores.previous is None or zscores.newest is None:
+            continue
+        threshold = float(rule.value)
+        if min(zscores.previous, zscores.newest) < threshold <= max(zscores.previous, zscores.newest):
+            matches.append(Match(rule.id, rule.symbol_id, f"pair:{rule.pair_timeframe}:{zscores.open_ms}",
+                                 {"zscore": zscores.newest, "previous_zscore": zscores.previous}))  # fmt: skip
+    return alert_rules_fire(matches=matches)
 
 
 def alert_signals_evaluate(*, signal_ids: list[int]) -> list[int]:
@@ -114,6 +137,8 @@ def _detail(values: dict) -> str:
         return f" (now {values['price']:.10g})"
     if "field" in values:
         return f" ({values['field']} = {values['value']:.6g})"
+    if "zscore" in values:
+        return f" ({values['previous_zscore']:.3f} -> {values['zscore']:.3f})"
     return f" ({values['timeframe']})"
 
 

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -109,19 +110,27 @@ def pair_analysis(
     return PairAnalysis(open_times, pair_statistics(log_a, log_b, window))
 
 
-def pair_zscore_latest(*, a_id: int, b_id: int, interval: Interval, window: int) -> float | None:
-    """The z-score over `window` of the spread of a against b (hedged by OLS over the last 1000 closed candles) at the
-    newest closed candle, as `GET /analytics/pairs/` gives it by default; None when undefined. For alert conditions."""
+class PairZscores(NamedTuple):
+    open_ms: int  # the newest closed candle's
+    previous: float | None
+    newest: float | None
+
+
+def pair_zscores_latest(*, a_id: int, b_id: int, interval: Interval, window: int) -> PairZscores | None:
+    """The z-scores over `window` of the spread of a against b (hedged by OLS over the last 1000 closed candles) at
+    the two newest closed candles, as `GET /analytics/pairs/` gives them by default (None where undefined); None
+    without enough candles. For the alerts' "z-score crosses" condition."""
     open_times, (log_a, log_b) = _aligned_log_closes(
         [a_id, b_id], interval, start_ms=None, end_ms=None, limit=PAIRS_DEFAULT_LIMIT
     )
-    if a_id == b_id or len(open_times) < max(window, PAIRS_MIN_CANDLES):
+    if a_id == b_id or len(open_times) < max(window + 1, PAIRS_MIN_CANDLES):
         return None
     try:
-        zscore = pair_statistics(log_a, log_b, window).zscore[-1]
+        zscores = pair_statistics(log_a, log_b, window).zscore[-2:]
     except AnalysisError:
         return None
-    return float(zscore) if np.isfinite(zscore) else None
+    previous, newest = (float(z) if np.isfinite(z) else None for z in zscores)
+    return PairZscores(int(open_times[-1]), previous, newest)
 
 
 def correlation_matrix_latest(*, symbols: list[Symbol], interval: Interval, window: int) -> CorrelationMatrix:

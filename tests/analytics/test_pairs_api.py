@@ -4,7 +4,7 @@ import statsmodels.api as sm
 from numpy.lib.stride_tricks import sliding_window_view
 from statsmodels.tsa.stattools import adfuller
 
-from apps.analytics.selectors import pair_zscore_latest
+from apps.analytics.selectors import pair_zscores_latest
 from apps.market.intervals import INTERVALS
 from tests.analytics.conftest import (
     END_MS,
@@ -120,15 +120,17 @@ def test_by_default_the_last_closed_candles_up_to_now(client):
     assert body["open_times"] == recorded_open_times("BTCUSDT", shift=shift)  # all 336: fewer than 1000 exist
 
 
-def test_the_latest_zscore_for_alert_conditions_is_the_apis_last_one(client):
+def test_the_latest_zscores_for_alert_conditions_are_the_apis_last_two(client):
     shift = up_to_the_hour_shift()
     btc, eth = store("BTCUSDT", shift=shift), store("ETHUSDT", shift=shift)
 
     body = client.get("/api/v1/analytics/pairs/?a=BTCUSDT&b=ETHUSDT&window=48").json()
 
-    latest = pair_zscore_latest(a_id=btc.id, b_id=eth.id, interval=INTERVALS["1h"], window=48)
-    assert latest == pytest.approx(body["zscore"][-1], rel=1e-12)
-    assert pair_zscore_latest(a_id=btc.id, b_id=eth.id, interval=INTERVALS["1h"], window=400) is None
+    latest = pair_zscores_latest(a_id=btc.id, b_id=eth.id, interval=INTERVALS["1h"], window=48)
+    assert latest.open_ms == body["open_times"][-1]
+    assert (latest.previous, latest.newest) == (pytest.approx(body["zscore"][-2], rel=1e-12),
+                                                pytest.approx(body["zscore"][-1], rel=1e-12))  # fmt: skip
+    assert pair_zscores_latest(a_id=btc.id, b_id=eth.id, interval=INTERVALS["1h"], window=400) is None
 
 
 def test_a_flat_stretch_gives_nulls_not_numbers(client):

@@ -33,13 +33,18 @@ class AlertRuleSerializer(serializers.ModelSerializer):
     watchlist = serializers.PrimaryKeyRelatedField(
         queryset=Watchlist.objects.none(), allow_null=True, required=False, help_text="target=watchlist: its id."
     )
+    pair_symbol = serializers.SlugRelatedField(
+        slug_field="symbol", queryset=Symbol.objects.all(), allow_null=True, required=False,
+        help_text="kind=pair_zscore: the pair's other leg, e.g. ETHUSDT.",
+    )  # fmt: skip
     description = serializers.CharField(source="describe", read_only=True, help_text="The condition in words.")
 
     class Meta:
         model = AlertRule
         fields = ["id", "name", "target", "symbol", "watchlist", "kind", "value", "window_minutes", "field", "operator",
-                  "strategy", "description", "cooldown_seconds", "one_time", "is_active", "telegram", "websocket",
-                  "webhook_url", "last_fired_at", "created_at", "updated_at"]  # fmt: skip
+                  "strategy", "pair_symbol", "pair_timeframe", "pair_window", "description", "cooldown_seconds",
+                  "one_time", "is_active", "telegram", "websocket", "webhook_url", "last_fired_at", "created_at",
+                  "updated_at"]  # fmt: skip
         read_only_fields = ["id", "last_fired_at", "created_at", "updated_at"]
 
     def get_fields(self) -> dict:
