@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("apps.monitoring.urls")),
     path("telegram/", include("apps.telegram.urls")),
     path("api/v1/", include("apps.market.api.urls")),
+    path("api/v1/", include("apps.indicators.api.urls")),
     path("api/v1/", include("apps.screener.api.urls")),
     path("api/v1/", include("apps.strategies.api.urls")),
     path("api/v1/", include("apps.alerts.api.urls")),

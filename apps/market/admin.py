@@ -1,13 +1,20 @@
+import io
+
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from apps.market.models import Candle, CmcSymbolOverride, CoinMetadata, ExchangeGap, OperationRun, Symbol
+from apps.market.services.candle_import import UnreadableFile, candles_import, columns_parse
 from apps.market.services.operations import operation_create
 from tasks.market import run_operation
 
@@ -29,8 +36,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class CandleImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV of 1m candles: Binance's kline CSV, or columns named time, open, high...")
+    skip_bad = forms.BooleanField(required=False, help_text="Store the good rows even if some are bad.")
+    columns = forms.CharField(
+        required=False, help_text="Optional: field=column pairs, e.g. open_time=Date,open=Open (or column numbers)."
+    )
+
+    def clean_columns(self) -> dict[str, str]:
+        try:
+            return columns_parse(self.cleaned_data["columns"])
+        except UnreadableFile as error:
+            raise forms.ValidationError(str(error)) from None
+
+
 @admin.register(Symbol)
 class SymbolAdmin(admin.ModelAdmin):
+    change_form_template = "admin/market/symbol/change_form.html"
     list_display = (
         "symbol",
         "status",
@@ -80,6 +102,27 @@ class SymbolAdmin(admin.ModelAdmin):
                 coin_market_cap=Subquery(coin.values("market_cap")),
             )
         )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_candles_view)
+        return [path("<int:object_id>/import-candles/", view, name="market_symbol_import_candles"), *super().get_urls()]
+
+    def import_candles_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        symbol = get_object_or_404(Symbol, pk=object_id)
+        if not self.has_change_permission(request, symbol):
+            raise PermissionDenied
+        form = CandleImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            lines = io.TextIOWrapper(form.cleaned_data["file"].file, encoding="utf-8-sig", newline="")
+            try:
+                report = candles_import(symbol=symbol, lines=lines, columns=form.cleaned_data["columns"],
+                                        skip_bad=form.cleaned_data["skip_bad"])  # fmt: skip
+            except (UnreadableFile, UnicodeDecodeError) as error:
+                form.add_error("file", str(error))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": symbol, "form": form,
+                   "report": report, "title": f"Import candles into {symbol}"}  # fmt: skip
+        return TemplateResponse(request, "admin/market/symbol/import_candles.html", context)
 
     def has_delete_permission(self, request: HttpRequest, obj: Symbol | None = None) -> bool:
         return False  # candles keep the symbol's id for ever; deactivate instead
