@@ -19,7 +19,7 @@ from django.db import connection
 
 from apps.market.intervals import Interval, datetime_from_ms
 from apps.market.models import Symbol
-from apps.market.selectors import _aggregate_sql, _row_window, klines_aggregate
+from apps.market.selectors import klines_aggregate, klines_aggregate_sql, klines_row_window
 
 # Rows per database read, CSV chunk and Parquet row group: 10,000 candles are about 1 MB of CSV.
 CHUNK_ROWS = 10_000
@@ -87,7 +87,7 @@ def _window_csv(symbol: Symbol, interval: Interval, window: tuple[int, int]) -> 
         return rows_csv(klines)
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
-        klines_query = cursor.mogrify(_aggregate_sql(interval, 1), bounds).decode()
+        klines_query = cursor.mogrify(klines_aggregate_sql(interval, 1), bounds).decode()
         cursor.copy_expert(_copy_sql(interval, klines_query), buffer)
     return buffer.getvalue()
 
@@ -99,7 +99,7 @@ def candle_chunks(*, symbol: Symbol, interval: Interval, start_ms: int, end_ms: 
     if cursor < start_ms:
         cursor = interval.next_bucket_ms(cursor)
     # Aligned on a bucket, a window is never empty before the end, however long the gaps.
-    while (window := _row_window(symbol, interval, cursor, end_ms, CHUNK_ROWS)) and window[0] < window[1]:
+    while (window := klines_row_window(symbol, interval, cursor, end_ms, CHUNK_ROWS)) and window[0] < window[1]:
         chunk = _window_csv(symbol, interval, window)
         if not chunk:
             return

@@ -62,7 +62,7 @@ def _source_table(interval: Interval) -> str:
     return "market_hourlycandle" if connection.vendor == "postgresql" and whole_hours else "market_candle"
 
 
-def _aggregate_sql(interval: Interval, symbol_count: int) -> str:
+def klines_aggregate_sql(interval: Interval, symbol_count: int) -> str:
     """Candles of `interval` for some symbols between two open times; parameters: the symbol ids, start, end.
 
     Open and close come from each bucket's first and last rows, each found by one primary-key lookup (a correlated
@@ -118,7 +118,7 @@ def _stored_edge_ms(symbol: Symbol, *, start_ms: int | None, end_ms: int | None)
     return ms_from_datetime(edge.open_time) if edge else None
 
 
-def _row_window(
+def klines_row_window(
     symbol: Symbol, interval: Interval, start_ms: int | None, end_ms: int | None, limit: int
 ) -> tuple[int, int] | None:
     """The 1m open times [from, to) of the buckets asked for, so that the query scans nothing more.
@@ -146,12 +146,12 @@ def klines_aggregate(
 ) -> list[Kline]:
     """Candles of `interval` rolled up in the database from stored 1m candles, oldest first, like Binance's klines:
     with a start, the first `limit` buckets from it; otherwise the last `limit` up to `end` (or now)."""
-    window = _row_window(symbol, interval, start_ms, end_ms, limit)
+    window = klines_row_window(symbol, interval, start_ms, end_ms, limit)
     if window is None:
         return []
     bounds = [connection.ops.adapt_datetimefield_value(datetime_from_ms(ms)) for ms in window]
     with connection.cursor() as cursor:
-        cursor.execute(_aggregate_sql(interval, 1), [symbol.id, *bounds])
+        cursor.execute(klines_aggregate_sql(interval, 1), [symbol.id, *bounds])
         rows = [row[1:] for row in cursor.fetchall()]
     rows = rows[:limit] if start_ms is not None else rows[-limit:]
     return [_kline(interval, row) for row in rows]
@@ -233,7 +233,7 @@ class ClosedCandles(NamedTuple):
 
 def _closed_candles_sql(interval: Interval, symbol_count: int) -> str:
     if connection.vendor != "postgresql":
-        return _aggregate_sql(interval, symbol_count)  # SQLite hands back floats already
+        return klines_aggregate_sql(interval, symbol_count)  # SQLite hands back floats already
     # Buckets of a few source rows each (hours into 4h, say): ordering inside them costs nothing, and double
     # precision spares Python a Decimal per number.
     symbols = ", ".join(["%s"] * symbol_count)
