@@ -15,11 +15,15 @@ DEMO_DATABASE_URL := sqlite:///$(CURDIR)/var/demo.sqlite3
 PYTEST_ARGS ?=
 BENCHES := $(sort $(filter-out __init__ common,$(basename $(notdir $(wildcard bench/*.py)))))
 BENCH ?= $(BENCHES)
+# The dashboard's chart library, from the npm registry (not committed: static/vendor/ is ignored).
+LIGHTWEIGHT_CHARTS := 5.2.1
+CHART_JS := static/vendor/lightweight-charts.standalone.production.js
+SCREENSHOTS_DIR := bench/screenshots
 
-.PHONY: help run demo test bench lint clean
+.PHONY: help run demo test bench lint clean vendor screenshots
 
 help:  ## List the targets.
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is older than 3.11" >&2; exit 1; }
@@ -29,17 +33,30 @@ $(STAMP): $(wildcard requirements/*.txt) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check --no-input -r requirements/local.txt
 	@touch $@
 
-run: $(STAMP)  ## Live Binance on SQLite (db.sqlite3), no Redis: keeper + HTTP/WebSocket on HOST:PORT.
+vendor:  ## Fetch the dashboard's chart library (TradingView Lightweight Charts, pinned) into static/vendor/.
+	@if ! grep -qs 'Lightweight Charts.* v$(LIGHTWEIGHT_CHARTS)$$' $(CHART_JS); then \
+		command -v npm >/dev/null || { echo "npm is needed to fetch lightweight-charts (apt-get install npm)" >&2; exit 1; }; \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		echo "npm pack lightweight-charts@$(LIGHTWEIGHT_CHARTS)"; \
+		(cd "$$tmp" && npm pack --silent lightweight-charts@$(LIGHTWEIGHT_CHARTS) >/dev/null); \
+		mkdir -p $(dir $(CHART_JS)); \
+		tar -xzf "$$tmp/lightweight-charts-$(LIGHTWEIGHT_CHARTS).tgz" -O \
+			package/dist/lightweight-charts.standalone.production.js > $(CHART_JS).tmp; \
+		mv $(CHART_JS).tmp $(CHART_JS); \
+	fi
+
+run: $(STAMP) vendor  ## Live Binance on SQLite (db.sqlite3), no Redis: keeper + HTTP/WebSocket on HOST:PORT.
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
-demo: $(STAMP)  ## Same as run, offline: the built-in fake exchange replays recorded candles (var/demo.sqlite3).
+demo: $(STAMP) vendor  ## Same as run, offline: the built-in fake exchange replays recorded candles (var/demo.sqlite3).
 	@mkdir -p var
 	DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py migrate --no-input
 	DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Start local PostgreSQL and Redis if needed, then the whole suite (PYTEST_ARGS passed on).
+test: $(STAMP) vendor  ## Start local PostgreSQL, Redis and chromium if needed, then the whole suite (PYTEST_ARGS passed on).
 	scripts/ensure_services.sh
+	scripts/ensure_browser.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## Every bench/*.py, or one with BENCH=name; results in bench/results/NAME.json.
@@ -47,6 +64,12 @@ bench: $(STAMP)  ## Every bench/*.py, or one with BENCH=name; results in bench/r
 	@mkdir -p bench/results
 	@test -n "$(strip $(BENCH))" || { echo "no benchmarks in bench/" >&2; exit 1; }
 	for name in $(BENCH); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name; done
+
+screenshots: $(STAMP) vendor  ## The dashboard's pages, light, dark and phone-sized, as bench/screenshots/*.png.
+	scripts/ensure_services.sh
+	scripts/ensure_browser.sh
+	@mkdir -p $(SCREENSHOTS_DIR)
+	DASHBOARD_SCREENSHOTS=$(CURDIR)/$(SCREENSHOTS_DIR) $(BIN)/pytest -q tests/dashboard/test_screenshots.py
 
 lint: $(STAMP)  ## ruff check and ruff format --check.
 	$(BIN)/ruff check .

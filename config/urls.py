@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include("apps.screener.urls")),
 ]

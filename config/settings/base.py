@@ -283,6 +283,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The dashboard's files; static/vendor/ is fetched by the Makefile (`make vendor`), not committed.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGGING = {
     "version": 1,
