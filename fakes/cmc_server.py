@@ -11,20 +11,20 @@ Standalone: `python -m fakes.cmc_server --port 8901` (Ctrl-C stops it).
 """
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import math
 import re
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from fakes.http import BackgroundHttpServer
 from fakes.market import DERIVED_SYMBOL_COUNT, demo_first_price
 
 API_KEY = "fake-cmc-key"
@@ -131,10 +131,13 @@ def _invalid(name: str, value: str) -> CmcFault:
     return CmcFault(400, f'Invalid value for "{name}": "{value}"')
 
 
-class FakeCmc:
+class FakeCmc(BackgroundHttpServer):
     """`with FakeCmc() as fake:` serves COINS on 127.0.0.1 (an ephemeral port unless `port` is given)."""
 
+    thread_name = "fake-cmc"
+
     def __init__(self, coins: tuple[FakeCoin, ...] = COINS, *, api_key: str = API_KEY, port: int = 0) -> None:
+        super().__init__(port=port)
         self.coins = {coin.id: coin for coin in coins}
         self.api_key = api_key
         self.daily_credit_limit: int | None = None
@@ -142,41 +145,14 @@ class FakeCmc:
         self.requests: list[RecordedRequest] = []
         self.failing_ids: dict[int, int] = {}  # coin id: error code of every quotes or info request naming it
         self._failures: deque[int] = deque()
-        self._port = port
         self._lock = threading.Lock()  # tests change the settings above from their own thread
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-cmc", daemon=True)
-        self._runner: web.AppRunner | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
-
-    # -- lifecycle
-
-    def __enter__(self) -> "FakeCmc":
-        self._thread.start()
-        self._run(self._serve())
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._run(self._runner.cleanup())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    def _run(self, coroutine: Coroutine[Any, Any, object]) -> object:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    async def _serve(self) -> None:
+    def application(self) -> web.Application:
         app = web.Application(middlewares=[self._gate])
         app.router.add_get("/v1/cryptocurrency/map", self._map)
         app.router.add_get("/v2/cryptocurrency/quotes/latest", self._quotes)
         app.router.add_get("/v2/cryptocurrency/info", self._info)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
-        self._port = self._runner.addresses[0][1]
+        return app
 
     # -- failures and data, set by tests
 

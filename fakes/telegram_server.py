@@ -13,7 +13,6 @@ Standalone: `python -m fakes.telegram_server --port 8902` (Ctrl-C stops it).
 """
 
 import argparse
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -23,13 +22,14 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+
+from fakes.http import BackgroundHttpServer
 
 TOKEN = "123456789:AAFakeTelegramBotTokenForTests0000000"  # Telegram's shape: the bot's id, a colon, a secret
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Screener", "username": "screener_test_bot"}
@@ -74,11 +74,14 @@ class SentMessage:
     reply_markup: dict[str, Any] | None
 
 
-class FakeTelegram:
+class FakeTelegram(BackgroundHttpServer):
     """`with FakeTelegram() as fake:` serves the Bot API for `fake.token` on 127.0.0.1 (an ephemeral port unless
     `port` is given); point the client at `fake.url`."""
 
+    thread_name = "fake-telegram"
+
     def __init__(self, *, token: str = TOKEN, port: int = 0) -> None:
+        super().__init__(port=port)
         self.token = token
         self.requests: list[RecordedRequest] = []
         self.messages: list[SentMessage] = []
@@ -89,41 +92,14 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._failures: deque[tuple[int, int | None]] = deque()
-        self._port = port
         self._lock = threading.Lock()  # tests change the settings above from their own thread
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-telegram", daemon=True)
-        self._runner: web.AppRunner | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
-
-    # -- lifecycle
-
-    def __enter__(self) -> "FakeTelegram":
-        self._thread.start()
-        self._run(self._serve())
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._run(self._runner.cleanup())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    def _run(self, coroutine: Coroutine[Any, Any, object]) -> object:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    async def _serve(self) -> None:
+    def application(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/chat/{chat_id}", self._chat_read)
         app.router.add_post("/chat/{chat_id}", self._chat_write)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
-        self._port = self._runner.addresses[0][1]
+        return app
 
     # -- failures, set by tests
 

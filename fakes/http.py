@@ -1,0 +1,48 @@
+"""What our fake HTTP APIs share: an aiohttp application served on 127.0.0.1 from an event loop in a daemon thread,
+for `with Fake() as fake:` in tests and in `make demo`."""
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, Self
+
+from aiohttp import web
+
+
+class BackgroundHttpServer:
+    """Serves `application()` on 127.0.0.1 (an ephemeral port unless `port` is given) while in a `with` block."""
+
+    thread_name = "fake-http"
+
+    def __init__(self, *, port: int = 0) -> None:
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=self.thread_name, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def application(self) -> web.Application:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        self._run(self._serve())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._run(self._runner.cleanup())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def _run(self, coroutine: Coroutine[Any, Any, object]) -> object:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+    async def _serve(self) -> None:
+        self._runner = web.AppRunner(self.application(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
+        self._port = self._runner.addresses[0][1]
