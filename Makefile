@@ -13,7 +13,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_DATABASE_URL := sqlite:///$(CURDIR)/var/demo.sqlite3
 PYTEST_ARGS ?=
-BENCHES := $(sort $(filter-out __init__ common,$(basename $(notdir $(wildcard bench/*.py)))))
+# Every bench/*.py is a benchmark, but for the shared helpers and the screener benchmark's server settings and URLs.
+BENCHES := $(sort $(filter-out __init__ common server_settings urls,$(basename $(notdir $(wildcard bench/*.py)))))
 BENCH ?= $(BENCHES)
 # The dashboard's chart library, from the npm registry (not committed: static/vendor/ is ignored).
 LIGHTWEIGHT_CHARTS := 5.2.1
