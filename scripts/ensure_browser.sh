@@ -5,21 +5,8 @@ set -euo pipefail
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
-say() { printf 'ensure_browser: %s\n' "$*"; }
-die() {
-    printf 'ensure_browser: ERROR: %s\n' "$*" >&2
-    exit 1
-}
-
-as_root() {
-    if [[ $EUID -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        die "'$*' needs root, and sudo is not available: run this script as root, or install chromium yourself"
-    fi
-}
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
 
 if [[ ! -x $CHROMIUM ]]; then
     command -v apt-get >/dev/null 2>&1 || die "no $CHROMIUM and no apt-get to install it: install chromium yourself"

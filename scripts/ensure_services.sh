@@ -15,21 +15,8 @@ REDIS_DIR=/var/lib/redis
 REDIS_LOG=/var/log/redis/ci.log
 WAIT_SECONDS=60
 
-say() { printf 'ensure_services: %s\n' "$*"; }
-die() {
-    printf 'ensure_services: ERROR: %s\n' "$*" >&2
-    exit 1
-}
-
-as_root() {
-    if [[ $EUID -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        die "'$*' needs root, and sudo is not available: run this script as root"
-    fi
-}
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
 
 apt_updated=false
 apt_install() {
