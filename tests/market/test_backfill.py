@@ -91,6 +91,16 @@ def test_a_complete_range_sends_no_request(btc, rest, exchange):
     assert len(exchange.requests) == requests_before
 
 
+def test_a_range_starting_within_a_minute_leaves_no_gap_and_records_none(btc, sources, btc_truth):
+    # The scheduled backfills reach back from "now", seconds and all.
+    within_a_minute = timedelta(seconds=24, microseconds=674497)
+
+    symbol_backfill(symbol=btc, since=SINCE + within_a_minute, until=UNTIL + within_a_minute, sources=sources)
+
+    assert _stored_as_binance_rows() == _as_expected(btc_truth)
+    assert not ExchangeGap.objects.exists()
+
+
 def test_a_symbol_listed_after_since_starts_at_its_first_candle(btc, rest):
     symbol_backfill(symbol=btc, since=SINCE - timedelta(days=30), until=UNTIL, sources=Sources(rest=rest))
 

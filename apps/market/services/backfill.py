@@ -196,6 +196,8 @@ def symbol_backfill(
 ) -> BackfillReport:
     """Fetch every missing 1m candle of `symbol` in [since, until). One run per symbol at a time (a cache lock)."""
     report = BackfillReport(symbol=symbol.symbol)
+    # On whole minutes: the archive's files and the exchange's gaps are counted from a range's start.
+    since, until = (moment.replace(second=0, microsecond=0) for moment in (since, until))
     lock = f"market:backfill:{symbol.id}"
     if not cache.add(lock, 1, LOCK_SECONDS):
         report.skipped_locked = True
