@@ -22,8 +22,9 @@ WEEK_MS = 7 * DAY_MS
 END_OF_TIME_MS = 2**62
 DEMO_RECENT_MS = 10 * DAY_MS  # about this much of the recorded 15m weeks lies before the demo's start
 # The first start backfills 210 days (MARKET_RECENT_WINDOW_DAYS); with the 5 hourly days and the 6.5 to 13.5 days
-# of 15m weeks before now (whole weeks of shift), the demo's history reaches 221.5 to 228.5 days back.
-DEMO_DAILY_CANDLES = 210
+# of 15m weeks before now (whole weeks of shift), a derived symbol's history reaches 221.5 to 228.5 days back. The
+# recorded symbols keep all their 366 recorded days (2024): over a year back, for the history backfill and exports.
+DERIVED_DAILY_CANDLES = 210
 DERIVED_SYMBOL_COUNT = 40
 # Source candles whose minutes a derived series keeps: the live minute's, and the one a page of klines ends in.
 CACHED_SOURCE_CANDLES = 2
@@ -162,11 +163,13 @@ def recorded_market(symbols: tuple[str, ...] = ("BTCUSDT",), clock: Callable[[],
 
 def demo_market(clock: Callable[[], int] = wall_clock_ms) -> FakeMarket:
     """The 8 recorded symbols as 1m candles, plus DRV01USDT .. DRV40USDT: derived from their daily candles up to
-    2025-01-01, their hourly ones to 2025-01-06 and their two 15m weeks (2025-01-06 .. 19).
+    2025-01-01 (all of 2024 for the recorded symbols, the last 210 days for DRV..), their hourly ones to 2025-01-06
+    and their two 15m weeks (2025-01-06 .. 19).
 
     Every timestamp moves by whole weeks (weekdays stay) so that about ten days of the 15m weeks lie before
     `clock()`, and the rest becomes available minute by minute: against the wall clock the demo looks live. The
-    daily candles reach back beyond the first backfill's 210 days, for the 1d EMA and SMA 200.
+    daily candles reach back beyond the first backfill's 210 days, for the 1d EMA and SMA 200; the recorded symbols'
+    over a year.
     """
     sources = {name: _recorded_history(name) for name in REST_SYMBOLS}
     shift_ms = _whole_weeks_to_history(_open_ms(sources["BTCUSDT"][-1].candles[0]), clock())
@@ -174,17 +177,18 @@ def demo_market(clock: Callable[[], int] = wall_clock_ms) -> FakeMarket:
     for name, stretches in sources.items():
         _add_derived(market, name, _shifted(stretches, shift_ms))
     for number in range(1, DERIVED_SYMBOL_COUNT + 1):
-        source = sources[REST_SYMBOLS[number % len(REST_SYMBOLS)]]
+        days, *later = sources[REST_SYMBOLS[number % len(REST_SYMBOLS)]]
+        source = [Stretch(DAY_MS, days.candles[-DERIVED_DAILY_CANDLES:]), *later]
         stretches = _phase_shifted(source, days=number % 13 + 1, first_price=demo_first_price(number))
         _add_derived(market, f"DRV{number:02d}USDT", _shifted(stretches, shift_ms))
     return market
 
 
 def _recorded_history(name: str) -> list[Stretch]:
-    """The 15m weeks, before them the hours of January 2025 up to them, before those `DEMO_DAILY_CANDLES` days."""
+    """The 15m weeks, before them the hours of January 2025 up to them, before those the recorded days."""
     quarters = rest_klines(name, "15m")
     hours = [row for row in rest_klines(name, "1h") if _open_ms(row) < _open_ms(quarters[0])]
-    days = [row for row in rest_klines(name, "1d") if _open_ms(row) < _open_ms(hours[0])][-DEMO_DAILY_CANDLES:]
+    days = [row for row in rest_klines(name, "1d") if _open_ms(row) < _open_ms(hours[0])]
     return [Stretch(DAY_MS, days), Stretch(HOUR_MS, hours), Stretch(QUARTER_MS, quarters)]
 
 

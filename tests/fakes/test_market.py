@@ -116,8 +116,20 @@ def test_the_rest_of_the_demo_comes_minute_by_minute(demo):
 def test_every_demo_symbols_history_reaches_beyond_the_first_backfill_window(demo):
     first_opens = {demo.between(name, 0, DEMO_NOW_MS, limit=1)[0][0] for name in demo.symbols}
 
+    assert DEMO_NOW_MS - max(first_opens) > (settings.MARKET_RECENT_WINDOW_DAYS + 10) * DAY_MS
+
+
+def test_the_phase_shifted_symbols_begin_together(demo):
+    first_opens = {demo.between(name, 0, DEMO_NOW_MS, limit=1)[0][0] for name in demo.symbols if name.startswith("DRV")}
+
     assert len(first_opens) == 1
-    assert DEMO_NOW_MS - first_opens.pop() > (settings.MARKET_RECENT_WINDOW_DAYS + 10) * DAY_MS
+
+
+def test_the_recorded_symbols_history_reaches_over_a_year_back(demo):
+    for name in REST_SYMBOLS:
+        first_open_ms = demo.between(name, 0, DEMO_NOW_MS, limit=1)[0][0]
+        assert DEMO_NOW_MS - first_open_ms > 370 * DAY_MS
+        assert first_open_ms == _moved(rest_klines(name, "1d"))[0][0]
 
 
 def test_the_demos_minutes_before_the_15m_weeks_roll_up_to_the_recorded_daily_then_hourly_candles(demo):

@@ -32,9 +32,6 @@ class Command(BaseCommand):
             settings.BINANCE_REST_URL = exchange.rest_url
             settings.BINANCE_ARCHIVE_URL = exchange.archive_url
             settings.BINANCE_WS_URL = exchange.ws_url
-            # The fake's history reaches only days beyond the first start's window: the history backfill would
-            # fetch those days (a million candles) and nothing the indicators read.
-            settings.MARKET_HISTORY_DAYS = settings.MARKET_RECENT_WINDOW_DAYS
             exchange.play_live()
             self.stdout.write(f"fake exchange on {exchange.rest_url}: {len(market.symbols)} symbols")
             call_command("sync_symbols", stdout=self.stdout)
