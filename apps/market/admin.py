@@ -1,5 +1,3 @@
-import io
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -37,7 +35,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class CandleImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV of 1m candles: Binance's kline CSV, or columns named time, open, high...")
+    file = forms.FileField(
+        help_text="1m candles: Binance's kline CSV, a CSV with columns named time, open, high..., or a Parquet file."
+    )
     skip_bad = forms.BooleanField(required=False, help_text="Store the good rows even if some are bad.")
     columns = forms.CharField(
         required=False, help_text="Optional: field=column pairs, e.g. open_time=Date,open=Open (or column numbers)."
@@ -114,9 +114,9 @@ class SymbolAdmin(admin.ModelAdmin):
         form = CandleImportForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():
-            lines = io.TextIOWrapper(form.cleaned_data["file"].file, encoding="utf-8-sig", newline="")
             try:
-                report = candles_import(symbol=symbol, lines=lines, columns=form.cleaned_data["columns"],
+                report = candles_import(symbol=symbol, file=form.cleaned_data["file"].file,
+                                        columns=form.cleaned_data["columns"],
                                         skip_bad=form.cleaned_data["skip_bad"])  # fmt: skip
             except (UnreadableFile, UnicodeDecodeError) as error:
                 form.add_error("file", str(error))

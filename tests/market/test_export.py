@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from apps.indicators.models import IndicatorHistory
@@ -158,6 +159,32 @@ def test_bad_parameters_are_a_400_in_the_api_error_format(client):
     backwards = client.get("/api/v1/export/candles/BTCUSDT.parquet?start=2024-02-01&end=2024-01-01")
     assert backwards.json()["error"]["fields"] == {"start": ["start is after end."]}
     assert client.get("/api/v1/export/candles/BTCUSDT.csv?interval=7m").status_code == 400
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_export_command_writes_the_apis_file(client, tmp_path, fmt):
+    btc = SymbolFactory(symbol="BTCUSDT")
+    minutes_inserted(btc.id, JAN_2023_MS, 2 * 1440)
+    path = tmp_path / f"btc.{fmt}"
+    out = io.StringIO()
+
+    call_command("export_candles", "btcusdt", str(path), "--interval", "15m", "--start", "2023-01-01T12:00",
+                 stdout=out)  # fmt: skip
+
+    assert out.getvalue().strip() == f"BTCUSDT: 144 15m candles written to {path}"
+    assert path.read_bytes() == streamed(client.get(f"/api/v1/export/candles/BTCUSDT.{fmt}?interval=15m&start="
+                                                    f"{JAN_2023_MS + 720 * MINUTE_MS}"))  # fmt: skip
+
+
+def test_the_export_command_refuses_an_unknown_format_or_a_reversed_range(tmp_path):
+    SymbolFactory(symbol="BTCUSDT")
+
+    with pytest.raises(CommandError, match=r"name the file \.csv or \.parquet"):
+        call_command("export_candles", "BTCUSDT", str(tmp_path / "btc.xlsx"))
+    with pytest.raises(CommandError, match="--start 2024-02-01 00:00 is after --end 2024-01-01 00:00"):
+        call_command("export_candles", "BTCUSDT", str(tmp_path / "btc.csv"), "--start", "2024-02-01", "--end",
+                     "2024-01-01")  # fmt: skip
+    assert not (tmp_path / "btc.csv").exists()
 
 
 def test_indicator_history_exports_a_column_per_output(client):

@@ -1,14 +1,18 @@
-"""Import of historical candles from CSV: the command and the symbol admin's upload, same validation as backfill."""
+"""Import of historical candles from CSV and Parquet: the command and the symbol admin's upload, same validation as
+backfill."""
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from apps.market.models import Candle, HourlyCandle
+from apps.market.models import Candle, HourlyCandle, Symbol
 from apps.market.services.candles import candles_upsert
 from tests.market.factories import SymbolFactory
 from tests.market.test_export import JAN_2023_MS, minutes_inserted, streamed
@@ -23,9 +27,19 @@ def binance_csv(rows: list[list]) -> str:
     return "".join(",".join(str(value) for value in row) + "\n" for row in rows)
 
 
-def imported(tmp_path, symbol: str, text: str, *args: str) -> tuple[str, str]:
-    path = tmp_path / "candles.csv"
-    path.write_text(text)
+def written(tmp_path, content: str | bytes) -> Path:
+    """A CSV file of the text, or a Parquet file of the bytes."""
+    if isinstance(content, str):
+        path = tmp_path / "candles.csv"
+        path.write_text(content)
+    else:
+        path = tmp_path / "candles.parquet"
+        path.write_bytes(content)
+    return path
+
+
+def imported(tmp_path, symbol: str, content: str | bytes, *args: str) -> tuple[str, str]:
+    path = written(tmp_path, content)
     out, err = io.StringIO(), io.StringIO()
     call_command("import_candles", symbol, str(path), *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
@@ -93,10 +107,9 @@ def test_one_bad_row_and_nothing_is_stored_every_bad_row_reported_with_its_line(
     ]
 
 
-def refused(tmp_path, symbol: str, text: str, *args: str) -> tuple[str, str]:
+def refused(tmp_path, symbol: str, content: str | bytes, *args: str) -> tuple[str, str]:
     """The command's error message and what it wrote to stderr."""
-    path = tmp_path / "candles.csv"
-    path.write_text(text)
+    path = written(tmp_path, content)
     err = io.StringIO()
     with pytest.raises(CommandError) as raised:
         call_command("import_candles", symbol, str(path), *args, stderr=err)
@@ -121,12 +134,8 @@ def test_a_file_without_usable_columns_or_an_unknown_symbol_is_refused(tmp_path)
         imported(tmp_path, "NOPEUSDT", "1,2\n")
 
 
-def test_a_month_of_minutes_exported_and_imported_elsewhere_is_identical(client, tmp_path):
-    btc, eth = SymbolFactory(symbol="BTCUSDT"), SymbolFactory(symbol="ETHUSDT")
-    minutes_inserted(btc.id, JAN_2023_MS, 31 * 1440)
-    exported = streamed(client.get("/api/v1/export/candles/BTCUSDT.csv?interval=1m&start=2023-01-01"))
-    out, _ = imported(tmp_path, "ETHUSDT", exported.decode())
-    assert "44640 rows read; 44640 candles new or changed" in out
+def differences(symbol, other) -> int:
+    """Candles of one symbol that the other has not, both ways, on every stored field."""
     columns = f"open_time, {', '.join(VALUES)}"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -134,10 +143,73 @@ def test_a_month_of_minutes_exported_and_imported_elsewhere_is_identical(client,
                 EXCEPT SELECT {columns} FROM market_candle WHERE symbol_id = %s)
                 UNION ALL (SELECT {columns} FROM market_candle WHERE symbol_id = %s
                 EXCEPT SELECT {columns} FROM market_candle WHERE symbol_id = %s)) AS differences""",
-            [btc.id, eth.id, eth.id, btc.id],
+            [symbol.id, other.id, other.id, symbol.id],
         )
-        assert cursor.fetchone() == (0,)
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_month_of_minutes_exported_and_imported_elsewhere_is_identical(client, tmp_path, fmt):
+    btc, eth = SymbolFactory(symbol="BTCUSDT"), SymbolFactory(symbol="ETHUSDT")
+    minutes_inserted(btc.id, JAN_2023_MS, 31 * 1440)
+    exported = streamed(client.get(f"/api/v1/export/candles/BTCUSDT.{fmt}?interval=1m&start=2023-01-01"))
+
+    out, _ = imported(tmp_path, "ETHUSDT", exported.decode() if fmt == "csv" else exported)
+
+    assert "44640 rows read; 44640 candles new or changed" in out
+    assert differences(btc, eth) == 0
     assert Candle.objects.filter(symbol=eth).count() == 31 * 1440
+
+
+def parquet_bytes(columns: dict[str, pa.Array]) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def test_parquet_columns_are_found_by_name_and_bad_rows_reported_by_row_number(tmp_path):
+    btc = SymbolFactory(symbol="BTCUSDT")
+    content = parquet_bytes({
+        "Timestamp": pa.array([1704067200000, 1704067260000, 1704067320000], pa.timestamp("ms", tz="UTC")),
+        "Open": pa.array([10.0, 11.0, 12.0]), "High": pa.array([12.0, 10.0, 13.0]),
+        "Low": pa.array([9.0, 10.5, 11.0]), "Close": pa.array([11.0, 10.75, None]),
+    })  # fmt: skip
+
+    message, err = refused(tmp_path, "BTCUSDT", content)
+
+    assert message == "BTCUSDT: 3 rows read, 2 bad: nothing stored (fix them, or skip them)"
+    assert [line.split(": ", 1)[1] for line in err.splitlines()] == [
+        "row 2: high 10.0 is below low 10.5",
+        "row 3: close is not a number: ''",
+    ]
+    assert stored(btc) == []
+
+
+def test_a_broken_parquet_file_is_refused_whole(tmp_path):
+    SymbolFactory(symbol="BTCUSDT")
+
+    with pytest.raises(CommandError, match="not a readable Parquet file"):
+        imported(tmp_path, "BTCUSDT", b"PAR1 and then nothing a Parquet reader understands")
+
+
+def test_create_adds_a_symbol_not_stored_yet_split_at_its_quote_asset(tmp_path, btc_truth):
+    out, _ = imported(tmp_path, "BTCUSDT", binance_csv(btc_truth[:10]), "--create")
+
+    btc = Symbol.objects.get(symbol="BTCUSDT")
+    assert out.splitlines()[0] == "BTCUSDT: created (BTC/USDT)"
+    assert (btc.base_asset, btc.quote_asset, btc.status, btc.is_active) == ("BTC", "USDT", "TRADING", True)
+    assert len(stored(btc)) == 10
+
+
+def test_create_keeps_no_symbol_for_a_refused_file_nor_for_a_name_without_a_quote_asset(tmp_path, btc_truth):
+    rows = [list(row) for row in btc_truth[:3]]
+    rows[1][2] = "x"
+
+    refused(tmp_path, "BTCUSDT", binance_csv(rows), "--create")
+    message, _ = refused(tmp_path, "BTCEUR", binance_csv(btc_truth[:3]), "--create")
+
+    assert not Symbol.objects.exists()
+    assert "ending in a quote asset of MARKET_QUOTE_ASSETS (USDT)" in message
 
 
 def test_the_symbol_admin_imports_an_upload_and_shows_the_report(admin_client, btc_truth):

@@ -1,15 +1,22 @@
-"""Import of historical 1m candles from CSV: columns found from a header (or mapped), every bad row reported.
+"""Import of historical 1m candles from CSV or Parquet: columns found from a header (or mapped), every bad row
+reported.
 
 Rows go through the same validation (`klines_parse`) and writer (`candles_upsert`) as backfilled candles, so that
 importing a file twice changes nothing. All or nothing by default: one bad row and nothing is stored.
 """
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import BinaryIO, NamedTuple
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from django.db import transaction
 
 from apps.market.klines import klines_parse
@@ -37,6 +44,7 @@ ALIASES = {
     "taker_buy_quote_volume": ("taker_buy_quote_volume", "taker_buy_quote_asset_volume"),
 }
 SECONDS_BELOW = 10**11  # epoch seconds reach 10**11 in the year 5138; milliseconds passed it in 1973
+PARQUET_MAGIC = b"PAR1"
 
 
 class UnreadableFile(ValueError):
@@ -45,11 +53,12 @@ class UnreadableFile(ValueError):
 
 @dataclass(frozen=True)
 class BadRow:
-    line: int
+    number: int  # a CSV file's line, a Parquet file's row (1 = first)
     reason: str
+    unit: str = "line"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return f"{self.unit} {self.number}: {self.reason}"
 
 
 @dataclass
@@ -131,32 +140,84 @@ def _kline(cells: list[str], positions: dict[str, int]) -> list:
             value.get("taker_buy_volume", "0"), value.get("taker_buy_quote_volume", "0"), "0"]  # fmt: skip
 
 
-def _numbered_rows(lines: Iterable[str], mapping: dict[str, str]) -> Iterator[tuple[int, list[str], dict]]:
+class _Table(NamedTuple):
+    header: list[str] | None  # None: a CSV file without header
+    rows: Iterator[tuple[int, list[str]]]  # (line or row number, cells as text)
+    unit: str
+
+
+def _csv_table(lines: Iterable[str]) -> _Table:
     reader = csv.reader(lines)
     first = next(reader, None)
-    if first is None:
-        return
-    header = None if any(_is_number(cell) for cell in first) else first
-    positions = _positions(header, mapping)
-    if header is None:
-        yield reader.line_num, first, positions
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            yield reader.line_num, cells, positions
+    first_line = reader.line_num
+    header = None if first is None or any(_is_number(cell) for cell in first) else first
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        if first is not None and header is None:
+            yield first_line, first
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                yield reader.line_num, cells
+
+    return _Table(header, rows(), "line")
 
 
-def _batches(lines: Iterable[str], mapping: dict[str, str], report: ImportReport) -> Iterator[list[tuple[int, list]]]:
+def _plain(number: Decimal | float) -> str:
+    # Arrow spells a decimal zero 0E-8 and Python a small float 1e-05: the validation takes plain decimals only.
+    return format(number if isinstance(number, Decimal) else Decimal(repr(number)), "f")
+
+
+def _texts(column: pa.Array) -> list[str]:
+    """A column as a CSV file would hold it: times as epoch microseconds, numbers as plain decimals, nulls empty."""
+    if pa.types.is_decimal(column.type) or pa.types.is_floating(column.type):
+        return ["" if value is None else _plain(value) for value in column.to_pylist()]
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("us", tz=column.type.tz)).cast(pa.int64())
+    return ["" if value is None else value for value in pc.cast(column, pa.string()).to_pylist()]
+
+
+def _parquet_table(file: BinaryIO) -> _Table:
+    try:
+        parquet = pq.ParquetFile(file)
+    except (pa.ArrowException, OSError) as error:
+        raise UnreadableFile(f"not a readable Parquet file: {error}") from None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        number = 0
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            try:
+                columns = [_texts(column) for column in batch.columns]
+            except pa.ArrowException as error:
+                raise UnreadableFile(f"rows {number + 1} to {number + batch.num_rows}: {error}") from None
+            for cells in zip(*columns, strict=True):
+                number += 1
+                yield number, list(cells)
+
+    return _Table(parquet.schema_arrow.names, rows(), "row")
+
+
+def _table(file: BinaryIO) -> _Table:
+    """Parquet if the file says so (its first bytes), else CSV in UTF-8 (a byte order mark is skipped)."""
+    if file.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC:
+        file.seek(0)
+        return _parquet_table(file)
+    file.seek(0)
+    return _csv_table(io.TextIOWrapper(file, encoding="utf-8-sig", newline=""))
+
+
+def _batches(table: _Table, mapping: dict[str, str], report: ImportReport) -> Iterator[list[tuple[int, list]]]:
+    positions = _positions(table.header, mapping)
+    needed = max(positions.values()) + 1
     batch = []
-    for line, cells, positions in _numbered_rows(lines, mapping):
+    for number, cells in table.rows:
         report.rows += 1
-        needed = max(positions.values()) + 1
         if len(cells) < needed:
-            report.bad.append(BadRow(line, f"expected at least {needed} columns, got {len(cells)}"))
+            report.bad.append(BadRow(number, f"expected at least {needed} columns, got {len(cells)}", table.unit))
             continue
         try:
-            batch.append((line, _kline(cells, positions)))
+            batch.append((number, _kline(cells, positions)))
         except ValueError as error:
-            report.bad.append(BadRow(line, str(error)))
+            report.bad.append(BadRow(number, str(error), table.unit))
         if len(batch) == BATCH_ROWS:
             yield batch
             batch = []
@@ -164,18 +225,20 @@ def _batches(lines: Iterable[str], mapping: dict[str, str], report: ImportReport
         yield batch
 
 
-def candles_import(*, symbol: Symbol, lines: Iterable[str], columns: dict[str, str], skip_bad: bool) -> ImportReport:
-    """Read 1m candles from CSV lines into `symbol`'s history, a batch at a time in one transaction."""
+def candles_import(*, symbol: Symbol, file: BinaryIO, columns: dict[str, str], skip_bad: bool) -> ImportReport:
+    """Read 1m candles from a CSV or Parquet file into `symbol`'s history, a batch at a time in one transaction."""
     report = ImportReport()
+    table = _table(file)
     with transaction.atomic():
-        for batch in _batches(lines, columns, report):
-            line_of = {id(raw): line for line, raw in batch}
-            parsed = klines_parse(symbol_id=symbol.id, raw_rows=[raw for _, raw in batch], source="CSV import")
-            report.bad.extend(BadRow(line_of[id(rejected.row)], rejected.reason) for rejected in parsed.rejected)
+        for batch in _batches(table, columns, report):
+            number_of = {id(raw): number for number, raw in batch}
+            parsed = klines_parse(symbol_id=symbol.id, raw_rows=[raw for _, raw in batch], source="file import")
+            report.bad.extend(BadRow(number_of[id(rejected.row)], rejected.reason, table.unit)
+                              for rejected in parsed.rejected)  # fmt: skip
             if skip_bad or not report.bad:  # once a row is bad, the rest is only checked
                 report.written += candles_upsert(rows=parsed.rows)
         report.stored = skip_bad or not report.bad
         if not report.stored:
             transaction.set_rollback(True)
-    report.bad.sort(key=lambda bad: bad.line)
+    report.bad.sort(key=lambda bad: bad.number)
     return report

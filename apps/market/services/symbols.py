@@ -10,6 +10,8 @@ from apps.market.models import Symbol
 
 logger = logging.getLogger(__name__)
 
+FINEST_STEP = Decimal("0.00000001")  # Binance's prices and quantities carry at most 8 decimals
+
 
 class InvalidSymbolEntry(ValueError):
     pass
@@ -70,6 +72,26 @@ def symbols_sync(*, rest: BinanceRest) -> list[Symbol]:
         )
     logger.info("synced %d symbols from exchangeInfo", len(synced))
     return synced
+
+
+def symbol_create_unlisted(*, name: str) -> Symbol:
+    """A symbol the exchange has not been asked about, for imported candles: as a new symbol from the sync would be
+    (active, trading) with the finest tick and step Binance uses, its assets split at a configured quote asset. The
+    next `symbols_sync` brings in the exchange's own fields, or marks it DELISTED if the exchange has no such pair."""
+    quote = next((quote for quote in settings.MARKET_QUOTE_ASSETS if name.endswith(quote) and name != quote), None)
+    if not name.isalnum() or name.upper() != name or quote is None:
+        raise InvalidSymbolEntry(
+            f"{name!r}: a symbol is capitals and digits ending in a quote asset of MARKET_QUOTE_ASSETS "
+            f"({', '.join(settings.MARKET_QUOTE_ASSETS)})"
+        )
+    return Symbol.objects.create(
+        symbol=name,
+        base_asset=name.removesuffix(quote),
+        quote_asset=quote,
+        status=Symbol.Status.TRADING,
+        tick_size=FINEST_STEP,
+        step_size=FINEST_STEP,
+    )
 
 
 def symbols_rank_by_volume(*, rest: BinanceRest) -> int:
