@@ -27,6 +27,7 @@ class Command(BaseCommand):
             beat.start()
             reactor.callWhenRunning(_start_streamer)
             self.stdout.write("embedded default: market keeper and streamer running in-process")
+        self.stdout.write(f"dashboard on http://{host}:{port}/, API docs on http://{host}:{port}/api/docs/")
         try:
             CommandLineInterface().run(["-b", host, "-p", str(port), "config.asgi:application"])
         finally:
