@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
@@ -17,5 +18,12 @@ urlpatterns = [
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Django's default LOGIN_URL: where pages for signed-in users send everyone else.
+    path(
+        "accounts/login/",
+        LoginView.as_view(template_name="dashboard/login.html", next_page="dashboard-alerts"),
+        name="login",
+    ),
+    path("", include("apps.alerts.urls")),
     path("", include("apps.screener.urls")),
 ]

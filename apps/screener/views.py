@@ -1,5 +1,6 @@
 """The dashboard's pages: thin views rendering templates; the pages read the API and the live stream themselves."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -14,9 +15,14 @@ def screener_page(request: HttpRequest) -> HttpResponse:
 
 
 def symbol_page(request: HttpRequest, symbol: str) -> HttpResponse:
-    """One symbol's candlestick chart (klines API) and its indicator snapshots (symbols API)."""
+    """One symbol's candlestick chart (klines API) with its indicators (history API), snapshots and signals."""
     interval = request.GET.get("interval", DEFAULT_CHART_INTERVAL)
     if interval not in CHART_INTERVALS:
         interval = DEFAULT_CHART_INTERVAL
-    context = {"symbol": symbol.upper(), "intervals": CHART_INTERVALS, "interval": interval}
+    context = {
+        "symbol": symbol.upper(),
+        "intervals": CHART_INTERVALS,
+        "interval": interval,
+        "history_timeframes": settings.INDICATORS_TIMEFRAMES,  # the others' indicators are computed in the browser
+    }
     return render(request, "dashboard/symbol.html", context)

@@ -11,7 +11,7 @@ const Dashboard = (() => {
   function price(value) {
     const n = num(value);
     if (n === null || Number.isNaN(n)) return "–";
-    const digits = n >= 1000 ? 2 : n >= 1 ? 4 : 8;
+    const digits = Math.abs(n) >= 1000 ? 2 : Math.abs(n) >= 1 ? 4 : 8;
     return n.toLocaleString("en-US", { maximumFractionDigits: digits });
   }
 
@@ -30,12 +30,12 @@ const Dashboard = (() => {
     return n === null || Number.isNaN(n) ? "–" : `${n > 0 ? "+" : ""}${n.toFixed(2)}%`;
   }
 
-  /* A WebSocket to /ws/stream/ subscribed to `streams`, reconnecting with exponential backoff (1 s up to 30 s,
-     with jitter) and showing the "disconnected" banner while it is down. onUpdate(stream, data) per update. */
-  function liveStream(streams, onUpdate) {
+  /* A WebSocket to `path` that reconnects with exponential backoff (1 s up to 30 s, with jitter) and shows the
+     "disconnected" banner while it is down. onOpen(socket) after each (re)connect, onFrame(frame) per JSON frame. */
+  function reconnecting(path, onOpen, onFrame) {
     const banner = document.getElementById("banner");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/ws/stream/`;
+    const url = `${scheme}://${location.host}${path}`;
     let delay = 1000;
 
     function connect() {
@@ -44,7 +44,7 @@ const Dashboard = (() => {
         delay = 1000;
         banner.hidden = true;
         document.body.dataset.live = "connected";
-        socket.send(JSON.stringify({ action: "subscribe", streams }));
+        onOpen(socket);
       });
       socket.addEventListener("message", (event) => {
         let frame;
@@ -53,7 +53,7 @@ const Dashboard = (() => {
         } catch {
           return;
         }
-        if (frame.type === "update") onUpdate(frame.stream, frame.data);
+        onFrame(frame);
       });
       socket.addEventListener("close", () => {
         banner.hidden = false;
@@ -67,5 +67,16 @@ const Dashboard = (() => {
     connect();
   }
 
-  return { num, price, big, fixed, percent, liveStream };
+  /* The live stream (/ws/stream/) subscribed to `streams`: onUpdate(stream, data) per update. */
+  function liveStream(streams, onUpdate) {
+    reconnecting(
+      "/ws/stream/",
+      (socket) => socket.send(JSON.stringify({ action: "subscribe", streams })),
+      (frame) => {
+        if (frame.type === "update") onUpdate(frame.stream, frame.data);
+      },
+    );
+  }
+
+  return { num, price, big, fixed, percent, reconnecting, liveStream };
 })();

@@ -1,12 +1,21 @@
-"""The dashboard in a real browser: Playwright driving Debian's chromium against pytest-django's live server."""
+"""The dashboard in a real browser: Playwright driving Debian's chromium against pytest-django's live server, or
+against the service as deployed (tests/dashboard/serving.py) for what travels over the WebSocket."""
 
+import json
 import os
-from collections.abc import Iterator
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
+from fakes.binance_server import FakeBinance
+from fakes.market import recorded_market
+from tests.dashboard.serving import served
 from tests.screener.conftest import screener  # noqa: F401  (autouse: a fresh screener table per test)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -37,7 +46,54 @@ def page(browser, live_server) -> Iterator:
     context.close()
 
 
+def sign_in(page, base_url: str, user) -> None:
+    """The page's browser holds `user`'s session, as after the sign-in page."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
+
+
+def play_stream(page) -> list:
+    """Plays the server side of /ws/stream/ for pages on the live server, which speaks no WebSocket: answers each
+    subscription; returns the sockets the page opens, to send updates on."""
+    sockets = []
+
+    def server(ws) -> None:
+        sockets.append(ws)
+        ws.on_message(
+            lambda message: ws.send(json.dumps({"type": "subscribed", "streams": json.loads(message)["streams"]}))
+        )
+
+    page.route_web_socket(re.compile(r"/ws/stream/$"), server)
+    return sockets
+
+
 @pytest.fixture
 def chart_vendored() -> None:
     if not VENDOR_CHART.exists():
         pytest.fail(f"{VENDOR_CHART} is missing: `make vendor` fetches it")
+
+
+# Where the tests replay from: a day into the recorded weeks, which the streamer's REST fill finds before it.
+REPLAY_START_MS = 1736208000000  # 2025-01-07 00:00 UTC
+
+
+@pytest.fixture
+def replaying_exchange() -> Iterator[FakeBinance]:
+    """Our fake exchange with BTCUSDT's and ETHUSDT's recorded weeks (2025-01-06 to 19) as 1m candles, to replay."""
+    exchange = FakeBinance(recorded_market(("BTCUSDT", "ETHUSDT")))
+    exchange.start()
+    yield exchange
+    # TRICKY: stopping finishes the fake's event loop in the calling thread, where Playwright's loop is running.
+    stopping = threading.Thread(target=exchange.stop)
+    stopping.start()
+    stopping.join()
+
+
+@pytest.fixture
+def serve(replaying_exchange, transactional_db, tmp_path) -> Iterator[Callable[[], str]]:
+    """`serve()` starts the service as deployed, streaming from `replaying_exchange`, and returns its URL: called
+    once the test has committed its symbols, which the streamer reads as it starts. Stopped after the test."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(served(replaying_exchange, tmp_path))

@@ -3,6 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.dashboard.conftest import play_stream
 from tests.screener.conftest import coin
 
 
@@ -83,15 +84,7 @@ def test_a_bad_filter_says_what_is_wrong(page):
 def test_tickers_from_the_stream_update_and_flash_the_prices(page):
     """The stream's server side has its own tests; live_server speaks no WebSocket, so Playwright plays it."""
     coins()
-    sockets = []
-
-    def server(ws) -> None:
-        sockets.append(ws)
-        ws.on_message(
-            lambda message: ws.send(json.dumps({"type": "subscribed", "streams": json.loads(message)["streams"]}))
-        )
-
-    page.route_web_socket(re.compile(r"/ws/stream/$"), server)
+    sockets = play_stream(page)
     page.goto("/")
     expect(page.locator("#screener tbody tr")).to_have_count(3)
     expect(page.locator("body")).to_have_attribute("data-live", "connected")
