@@ -10,12 +10,15 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 
 from aiohttp import WSMsgType, web
 
 from fakes.market import FakeMarket
 
 MINUTE_MS = 60_000
+DAY_MS = 1440 * MINUTE_MS
+EIGHT_DECIMALS = Decimal("0.00000001")
 MAX_STREAMS = 1024
 MAX_INCOMING_PER_SECOND = 5
 
@@ -52,6 +55,57 @@ def mini_ticker(symbol: str, row: list) -> dict:
     # Per-minute values stand in for the 24h rolling window: the shape is Binance's, the numbers are the candle's.
     return {"e": "24hrMiniTicker", "E": int(row[6]) + 1, "s": symbol, "c": row[4], "o": row[1], "h": row[2],
             "l": row[3], "v": row[5], "q": row[7]}  # fmt: skip
+
+
+def forming_candle(row: list, elapsed: float, *, tick: Decimal, step: Decimal) -> list:
+    """The minute's candle `elapsed` (0 to 1) of the way through its minute: the price along open -> low -> high ->
+    close for a rising candle (open -> high -> low -> close for a falling one, as fakes.derive draws minutes) on the
+    tick, high and low so far, volumes and trades in proportion (rounded down); at 1, the candle itself."""
+    if elapsed >= 1:
+        return row
+    open_, high, low, close = (Decimal(row[column]) for column in (1, 2, 3, 4))
+    path = [open_, low, high, close] if close >= open_ else [open_, high, low, close]
+    position = Decimal(max(elapsed, 0.0)) * 3
+    leg = min(int(position), 2)
+    price = (path[leg] + (path[leg + 1] - path[leg]) * (position - leg)).quantize(tick)
+    visited = [*path[: leg + 1], price]
+    fraction = Decimal(max(elapsed, 0.0))
+
+    def part(column: int, quantum: Decimal) -> str:
+        return f"{(Decimal(row[column]) * fraction).quantize(quantum, rounding=ROUND_DOWN):.8f}"
+
+    prices = [row[1], f"{max(visited):.8f}", f"{min(visited):.8f}", f"{price:.8f}"]
+    counts = [part(5, step), row[6], part(7, EIGHT_DECIMALS), int(row[8] * fraction), part(9, step),
+              part(10, EIGHT_DECIMALS)]  # fmt: skip
+    return [row[0], *prices, *counts, *row[11:]]
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    """A symbol's closed minutes of the last 24 hours, summed up."""
+
+    open: str
+    high: Decimal
+    low: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+
+    @classmethod
+    def of(cls, rows: list[list]) -> "ClosedDay | None":
+        if not rows:
+            return None
+        return cls(rows[0][1], max(Decimal(row[2]) for row in rows), min(Decimal(row[3]) for row in rows),
+                   sum(Decimal(row[5]) for row in rows), sum(Decimal(row[7]) for row in rows))  # fmt: skip
+
+
+def rolling_mini_ticker(symbol: str, day: ClosedDay | None, forming: list, now_ms: int) -> dict:
+    """Binance's 24h rolling miniTicker: the closed minutes of the last day and the forming one."""
+    if day is None:
+        day = ClosedDay(forming[1], Decimal(forming[2]), Decimal(forming[3]), Decimal(0), Decimal(0))
+    high, low = max(day.high, Decimal(forming[2])), min(day.low, Decimal(forming[3]))
+    volume, quote_volume = day.volume + Decimal(forming[5]), day.quote_volume + Decimal(forming[7])
+    return {"e": "24hrMiniTicker", "E": now_ms, "s": symbol, "c": forming[4], "o": day.open, "h": f"{high:.8f}",
+            "l": f"{low:.8f}", "v": f"{volume:.8f}", "q": f"{quote_volume:.8f}"}  # fmt: skip
 
 
 class FakeStreams:
@@ -182,19 +236,34 @@ class FakeStreams:
         await self._send_tickers(dict(rows))
 
     async def play_live(self) -> None:
-        """Follow the market's own clock (the demo's): every second the forming candles and the tickers, and each
-        minute's candles closed as the minute ends, as Binance pushes them."""
-        current = None
+        """Follow the market's own clock (the demo's): every second the forming candles, moving through their
+        minute, and the 24h rolling tickers; each minute's candles closed as the minute ends, as Binance pushes
+        them."""
+        current, days = None, {}
         while True:
             now = self.market.clock()
             minute = now - now % MINUTE_MS
             if current is not None and minute > current:
                 await self._send_klines(self._candles_at(current), closed=True)
+            if minute != current:
+                days = {name: ClosedDay.of(self.market.between(name, minute - DAY_MS + MINUTE_MS, minute - 1))
+                        for name in self.market.symbols}  # fmt: skip
             current = minute
-            rows = self._candles_at(minute)
-            await self._send_klines(rows, closed=False)
-            await self._send_tickers(rows)
+            forming = {name: forming_candle(row, (now - minute) / MINUTE_MS, tick=self._tick(name),
+                                            step=self._step(name))
+                       for name, row in self._candles_at(minute).items()}  # fmt: skip
+            await self._send_klines(forming, closed=False)
+            for client in list(self.clients):
+                if "!miniTicker@arr" in client.streams and forming:
+                    tickers = [rolling_mini_ticker(name, days.get(name), row, now) for name, row in forming.items()]
+                    await self._send(client, "!miniTicker@arr", tickers)
             await asyncio.sleep(1.0)
+
+    def _tick(self, name: str) -> Decimal:
+        return Decimal(self.market.symbols[name].tick_size).normalize()
+
+    def _step(self, name: str) -> Decimal:
+        return Decimal(self.market.symbols[name].step_size).normalize()
 
 
 class Replay:
