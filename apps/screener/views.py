@@ -11,7 +11,7 @@ DEFAULT_CHART_INTERVAL = "1h"
 
 def screener_page(request: HttpRequest) -> HttpResponse:
     """Every active symbol from /api/v1/screener/, sortable, filterable (in the query string) and live."""
-    return render(request, "dashboard/screener.html")
+    return render(request, "dashboard/screener.html", {"timeframes": settings.INDICATORS_TIMEFRAMES})
 
 
 def symbol_page(request: HttpRequest, symbol: str) -> HttpResponse:

@@ -7,6 +7,8 @@
   const body = table.querySelector("tbody");
   const status = document.getElementById("status");
   const TEXT_FIELDS = new Set(["symbol", "name"]);
+  const TIMEFRAMES = table.dataset.timeframes.split(" ");
+  const SVG = "http://www.w3.org/2000/svg";
   const rows = new Map(); // symbol -> <tr>
 
   function params() {
@@ -44,28 +46,78 @@
     return n > 0 ? "num up" : n < 0 ? "num down" : "num";
   }
 
+  function symbolCell(row) {
+    const td = document.createElement("td");
+    if (row.logo_url) {
+      const logo = document.createElement("img");
+      Object.assign(logo, { src: row.logo_url, alt: "", width: 18, height: 18, loading: "lazy", className: "logo" });
+      logo.addEventListener("error", () => logo.remove()); // unreachable (offline) or gone: the symbol alone
+      td.append(logo);
+    }
+    const link = document.createElement("a");
+    link.href = `/s/${row.symbol}/`;
+    link.textContent = row.symbol;
+    td.append(link);
+    return td;
+  }
+
+  /* The 24h sparkline (hourly closes) as an SVG line, green when it ends above where it started. */
+  function sparklineCell(closes) {
+    const td = cell("", "wide sparkline");
+    const values = (closes || []).map(Number).filter((value) => !Number.isNaN(value));
+    if (values.length < 2) return td;
+    const [width, height] = [80, 22];
+    const low = Math.min(...values);
+    const span = Math.max(...values) - low || 1;
+    const points = values.map((value, i) => {
+      const x = (i / (values.length - 1)) * width;
+      const y = height - 1 - ((value - low) / span) * (height - 2);
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    });
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    svg.classList.add(values[values.length - 1] >= values[0] ? "up" : "down");
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points.join(" "));
+    svg.append(line);
+    td.append(svg);
+    return td;
+  }
+
+  /* RSI and MACD histogram of each timeframe: RSI marked oversold (< 30) or overbought (> 70), the MACD histogram
+     bullish above zero, bearish below. */
+  function indicatorCells(row) {
+    return TIMEFRAMES.flatMap((timeframe) => {
+      const values = (row.indicators && row.indicators[timeframe] && row.indicators[timeframe].values) || {};
+      const [rsi, macd] = [values.rsi_14, values.macd_hist]; // null while the history is too short
+      const wide = timeframe === "1h" ? "" : " wide";
+      const zone = rsi == null ? "" : rsi < 30 ? " oversold" : rsi > 70 ? " overbought" : "";
+      const state = macd == null ? "" : macd > 0 ? " up" : macd < 0 ? " down" : "";
+      return [
+        cell(Dashboard.fixed(values.rsi_14), `num rsi-${timeframe}${wide}${zone}`),
+        cell(Dashboard.fixed(values.macd_hist, 4), `num macd-${timeframe} wide${state}`),
+      ];
+    });
+  }
+
   function render(data) {
     body.replaceChildren();
     rows.clear();
     for (const row of data.results) {
       const tr = document.createElement("tr");
       tr.dataset.symbol = row.symbol;
-      const link = document.createElement("a");
-      link.href = `/s/${row.symbol}/`;
-      link.textContent = row.symbol;
-      const symbolCell = document.createElement("td");
-      symbolCell.append(link);
-      const oneHour = (row.indicators && row.indicators["1h"] && row.indicators["1h"].values) || {};
       const signal = row.signals && row.signals[0];
       tr.append(
-        symbolCell,
+        symbolCell(row),
         cell(row.name || "", "wide"),
         cell(Dashboard.price(row.price), "num price"),
         cell(Dashboard.percent(row.change_24h), `${changeClass(row.change_24h)} change`),
         cell(Dashboard.big(row.quote_volume_24h), "num volume"),
         cell(Dashboard.big(row.market_cap), "num wide"),
-        cell(Dashboard.fixed(oneHour.rsi_14), "num"),
-        cell(Dashboard.fixed(oneHour.macd_hist, 4), "num wide"),
+        sparklineCell(row.sparkline_24h),
+        ...indicatorCells(row),
         cell(signal ? `${signal.strategy_name} (${signal.timeframe})` : "", "wide"),
       );
       tr.dataset.price = row.price ?? "";

@@ -1,10 +1,19 @@
+import base64
 import json
 import re
 
+from django.test import Client
 from playwright.sync_api import expect
 
+from apps.market.klines import klines_parse
+from apps.market.services.candles import candles_upsert
+from tests.conftest import eth_minutes_up_to_the_hour
 from tests.dashboard.conftest import play_stream
 from tests.screener.conftest import coin
+
+PIXEL_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)  # one grey pixel
 
 
 def coins() -> None:
@@ -32,8 +41,8 @@ def test_the_screener_shows_every_active_symbol_by_market_cap(page):
     expect(btc.nth(1)).to_have_text("Bitcoin")
     expect(btc.nth(2)).to_have_text("60,000")
     expect(btc.nth(3)).to_have_text("+2.50%")
-    expect(btc.nth(6)).to_have_text("55.00")
-    expect(btc.nth(7)).to_have_text("12.5000")
+    expect(page.locator("tr[data-symbol=BTCUSDT] td.rsi-1h")).to_have_text("55.00")
+    expect(page.locator("tr[data-symbol=BTCUSDT] td.macd-1h")).to_have_text("12.5000")
     expect(page.locator("#status")).to_have_text("3 symbols")
 
 
@@ -119,3 +128,48 @@ def test_a_dropped_stream_shows_the_banner_until_it_reconnects(page):
     # Reconnects after about a second.
     expect(page.locator("#banner")).to_be_hidden()
     assert len(sockets) == 2
+
+
+def test_rsi_and_macd_are_shown_for_every_timeframe_with_their_state(page):
+    coin("BTCUSDT", price=60000, snapshots={"15m": {"rsi_14": 25.0, "macd_hist": -1.5},
+                                            "4h": {"rsi_14": 75.0, "macd_hist": 2.0}})  # fmt: skip
+
+    page.goto("/")
+
+    btc = page.locator("tr[data-symbol=BTCUSDT]")
+    expect(btc.locator("td.rsi-15m")).to_have_text("25.00")
+    expect(btc.locator("td.rsi-15m")).to_have_class(re.compile(r"\boversold\b"))
+    expect(btc.locator("td.macd-15m")).to_have_class(re.compile(r"\bdown\b"))
+    expect(btc.locator("td.rsi-4h")).to_have_class(re.compile(r"\boverbought\b"))
+    expect(btc.locator("td.macd-4h")).to_have_text("2.0000")
+    expect(btc.locator("td.macd-4h")).to_have_class(re.compile(r"\bup\b"))
+    expect(btc.locator("td.rsi-1h")).to_have_text("\u2013")  # no 1h snapshot: a dash, never a made-up number
+    expect(btc.locator("td.rsi-1h")).not_to_have_class(re.compile(r"\b(oversold|overbought)\b"))
+
+
+def test_a_coins_logo_shows_beside_its_symbol_and_one_that_fails_to_load_is_left_out(page):
+    coins()
+    page.route("https://example.com/BTC.png", lambda route: route.fulfill(body=PIXEL_PNG, content_type="image/png"))
+    page.route("https://example.com/ETH.png", lambda route: route.abort())
+
+    page.goto("/")
+
+    expect(page.locator("tr[data-symbol=BTCUSDT] img.logo")).to_have_attribute("src", "https://example.com/BTC.png")
+    expect(page.locator("tr[data-symbol=ETHUSDT] img.logo")).to_have_count(0)
+    expect(page.locator("tr[data-symbol=ETHUSDT] a")).to_have_text("ETHUSDT")
+
+
+def test_the_sparkline_draws_the_hourly_closes_of_the_last_24_hours(page):
+    eth = coin("ETHUSDT", price=3000)
+    minutes = eth_minutes_up_to_the_hour()
+    candles_upsert(rows=klines_parse(symbol_id=eth.id, raw_rows=minutes, source="test").rows)
+
+    page.goto("/")
+
+    line = page.locator("tr[data-symbol=ETHUSDT] td.sparkline polyline")
+    expect(line).to_have_count(1)
+    (closes,) = [row["sparkline_24h"] for row in Client().get("/api/v1/screener/").json()["results"]]
+    assert len(closes) >= 23  # the hours of the last day, the current one not begun
+    assert len(line.get_attribute("points").split()) == len(closes)
+    rising = closes[-1] >= closes[0]
+    expect(page.locator("tr[data-symbol=ETHUSDT] td.sparkline svg")).to_have_class("up" if rising else "down")
