@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import subprocess
+import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from apps.market.intervals import datetime_from_ms
 from apps.market.services.candles import candles_upsert
 from apps.strategies.models import Signal, Strategy
 from tests.market.factories import SymbolFactory
+from tests.workers import ROOT, worker_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +102,35 @@ def test_a_year_of_minutes_streams_as_csv_in_bounded_memory(client):
     assert size > 50_000_000  # the data ...
     assert peak < 10_000_000, f"peak {peak / 1e6:.1f} MB"  # ... never held at once
     assert time.monotonic() - started < 60
+
+
+# The export command in a process of its own, printing its peak resident memory (KiB) when done.
+EXPORT_PEAK_MEMORY = """
+import resource, sys, django
+django.setup()
+from django.core.management import call_command
+call_command("export_candles", "BTCUSDT", sys.argv[1], "--start", sys.argv[2], stdout=sys.stderr)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def export_peak_kib(path, start: str) -> int:
+    done = subprocess.run([sys.executable, "-c", EXPORT_PEAK_MEMORY, str(path), start], cwd=ROOT,
+                          env=worker_environment(), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_year_as_parquet_is_written_in_the_memory_a_day_takes(tmp_path):
+    btc = SymbolFactory(symbol="BTCUSDT")
+    minutes_inserted(btc.id, JAN_2023_MS, YEAR_MINUTES)
+
+    day_kib = export_peak_kib(tmp_path / "day.parquet", "2023-12-31")
+    year_kib = export_peak_kib(tmp_path / "year.parquet", "2023-01-01")
+
+    assert pq.ParquetFile(tmp_path / "year.parquet").metadata.num_rows == YEAR_MINUTES
+    assert year_kib - day_kib < 20_000, f"a day: {day_kib / 1024:.0f} MB at most, a year: {year_kib / 1024:.0f} MB"
 
 
 def test_a_month_as_parquet_comes_in_row_groups_with_exact_decimals(client):
