@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
-from apps.indicators.selectors import symbols_without_snapshot
+from apps.indicators.selectors import symbols_behind
 from apps.indicators.services import snapshots_compute
 from apps.market.intervals import INTERVALS
 from apps.market.services.backfill import tracked_symbol_chunks
@@ -35,13 +35,15 @@ def dispatch(timeframe: str) -> None:
 
 
 def snapshots_catch_up(symbol_ids: list[int]) -> None:
-    """Compute, on every timeframe, the symbols that have no snapshot yet (their history just arrived), instead of
-    leaving them to the timeframe's next close: on 1d, up to a day."""
+    """Compute, on every timeframe, the symbols whose snapshot is missing or of an older candle than the last
+    closed one (their history just arrived, or was still filling in when it was computed), instead of leaving them
+    to the timeframe's next close: on 1d, up to a day."""
     now_ms = int(time.time() * 1000)
     for timeframe in settings.INDICATORS_TIMEFRAMES:
-        missing = symbols_without_snapshot(symbol_ids=symbol_ids, timeframe=timeframe)
-        if missing:
-            compute_shard.delay(missing, timeframe, INTERVALS[timeframe].bucket_start_ms(now_ms))
+        end_ms = INTERVALS[timeframe].bucket_start_ms(now_ms)
+        behind = symbols_behind(symbol_ids=symbol_ids, timeframe=timeframe, end_ms=end_ms)
+        if behind:
+            compute_shard.delay(behind, timeframe, end_ms)
 
 
 @app.task(

@@ -4,7 +4,7 @@ from datetime import datetime
 from apps.indicators.engine import STATE_NAMES
 from apps.indicators.models import IndicatorHistory, Snapshot
 from apps.indicators.registry import State
-from apps.market.intervals import ms_from_datetime
+from apps.market.intervals import INTERVALS, datetime_from_ms, ms_from_datetime
 
 
 def _numbers(stored: dict) -> State:
@@ -40,8 +40,12 @@ def indicator_history_list(
     return list(reversed(rows.order_by("-open_time")[:limit]))
 
 
-def symbols_without_snapshot(*, symbol_ids: list[int], timeframe: str) -> list[int]:
-    having = set(
-        Snapshot.objects.filter(symbol_id__in=symbol_ids, timeframe=timeframe).values_list("symbol_id", flat=True)
+def symbols_behind(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> list[int]:
+    """The symbols without a snapshot of the last `timeframe` candle closed by `end_ms` (a bucket start): none yet,
+    or one computed while their history was still filling in, of an older candle."""
+    last_closed = datetime_from_ms(INTERVALS[timeframe].bucket_start_ms(end_ms - 1))
+    current = set(
+        Snapshot.objects.filter(symbol_id__in=symbol_ids, timeframe=timeframe, open_time__gte=last_closed)
+        .values_list("symbol_id", flat=True)
     )
-    return [symbol_id for symbol_id in symbol_ids if symbol_id not in having]
+    return [symbol_id for symbol_id in symbol_ids if symbol_id not in current]

@@ -72,3 +72,18 @@ def test_symbols_whose_history_just_arrived_are_computed_on_every_timeframe(trac
     for timeframe in ("1h", "4h"):
         assert Snapshot.objects.filter(timeframe=timeframe).count() == len(tracked)
     assert Snapshot.objects.get(symbol=already, timeframe="1h").computed_at == computed_at  # left to the schedule
+
+
+def test_a_snapshot_computed_while_the_history_was_filling_in_is_computed_again_once_it_is_in(settings):
+    settings.INDICATORS_TIMEFRAMES = ["1h"]
+    symbol = SymbolFactory()
+    minutes = eth_minutes_up_to_the_hour()
+    candles_upsert(rows=klines_parse(symbol_id=symbol.id, raw_rows=minutes[:-1440], source="test").rows)
+    snapshots_catch_up([symbol.id])
+    newest_stored_hour = datetime_from_ms(int(minutes[-1441][0]) // HOUR_MS * HOUR_MS)
+    assert Snapshot.objects.get(symbol=symbol).open_time == newest_stored_hour
+
+    candles_upsert(rows=klines_parse(symbol_id=symbol.id, raw_rows=minutes[-1440:], source="test").rows)
+    snapshots_catch_up([symbol.id])
+
+    assert Snapshot.objects.get(symbol=symbol).open_time == datetime_from_ms(int(minutes[-60][0]))
