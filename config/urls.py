@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
@@ -24,6 +24,7 @@ urlpatterns = [
         LoginView.as_view(template_name="dashboard/login.html", next_page="dashboard-alerts"),
         name="login",
     ),
+    path("accounts/logout/", LogoutView.as_view(next_page="dashboard-screener"), name="logout"),
     path("", include("apps.alerts.urls")),
     path("", include("apps.screener.urls")),
 ]

@@ -37,6 +37,23 @@ def test_a_visitor_is_sent_to_sign_in_and_then_to_their_alerts(page, live_server
     expect(page.locator("#rules-status")).to_have_text("No alerts yet.")
 
 
+def test_a_wrong_password_is_refused_and_signing_out_ends_the_session(page, live_server):
+    user = UserFactory(username="ada")
+
+    page.goto("/alerts/")
+    page.fill("input[name=username]", "ada")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.locator("main")).to_contain_text("Your username and password did not match.")
+
+    open_alerts(page, live_server, user)
+    page.click(".sign-out button")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.goto("/alerts/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/alerts/$"))
+
+
 def test_the_page_lists_the_users_rules_and_nobody_elses(page, live_server):
     user = UserFactory()
     btc = SymbolFactory(symbol="BTCUSDT")
