@@ -44,8 +44,6 @@ def symbols_behind(*, symbol_ids: list[int], timeframe: str, end_ms: int) -> lis
     """The symbols without a snapshot of the last `timeframe` candle closed by `end_ms` (a bucket start): none yet,
     or one computed while their history was still filling in, of an older candle."""
     last_closed = datetime_from_ms(INTERVALS[timeframe].bucket_start_ms(end_ms - 1))
-    current = set(
-        Snapshot.objects.filter(symbol_id__in=symbol_ids, timeframe=timeframe, open_time__gte=last_closed)
-        .values_list("symbol_id", flat=True)
-    )
+    snapshots = Snapshot.objects.filter(symbol_id__in=symbol_ids, timeframe=timeframe, open_time__gte=last_closed)
+    current = set(snapshots.values_list("symbol_id", flat=True))
     return [symbol_id for symbol_id in symbol_ids if symbol_id not in current]
