@@ -201,12 +201,18 @@ def test_create_adds_a_symbol_not_stored_yet_split_at_its_quote_asset(tmp_path, 
     assert len(stored(btc)) == 10
 
 
-def test_create_keeps_no_symbol_for_a_refused_file_nor_for_a_name_without_a_quote_asset(tmp_path, btc_truth):
+def test_create_keeps_no_symbol_for_a_refused_file(tmp_path, btc_truth):
     rows = [list(row) for row in btc_truth[:3]]
     rows[1][2] = "x"
 
     refused(tmp_path, "BTCUSDT", binance_csv(rows), "--create")
-    message, _ = refused(tmp_path, "BTCEUR", binance_csv(btc_truth[:3]), "--create")
+
+    assert not Symbol.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["BTCEUR", "USDT", "BTC-USDT", "ÄBCUSDT"])
+def test_create_refuses_a_name_that_is_not_capitals_and_digits_ending_in_a_quote_asset(tmp_path, btc_truth, name):
+    message, _ = refused(tmp_path, name, binance_csv(btc_truth[:3]), "--create")
 
     assert not Symbol.objects.exists()
     assert "ending in a quote asset of MARKET_QUOTE_ASSETS (USDT)" in message

@@ -1,4 +1,5 @@
 import logging
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,6 +12,7 @@ from apps.market.models import Symbol
 logger = logging.getLogger(__name__)
 
 FINEST_STEP = Decimal("0.00000001")  # Binance's prices and quantities carry at most 8 decimals
+SYMBOL_NAME = re.compile(r"[A-Z0-9]+")  # ASCII: str.isalnum and str.upper take any script
 
 
 class InvalidSymbolEntry(ValueError):
@@ -79,7 +81,7 @@ def symbol_create_unlisted(*, name: str) -> Symbol:
     (active, trading) with the finest tick and step Binance uses, its assets split at a configured quote asset. The
     next `symbols_sync` brings in the exchange's own fields, or marks it DELISTED if the exchange has no such pair."""
     quote = next((quote for quote in settings.MARKET_QUOTE_ASSETS if name.endswith(quote) and name != quote), None)
-    if not name.isalnum() or name.upper() != name or quote is None:
+    if not SYMBOL_NAME.fullmatch(name) or quote is None:
         raise InvalidSymbolEntry(
             f"{name!r}: a symbol is capitals and digits ending in a quote asset of MARKET_QUOTE_ASSETS "
             f"({', '.join(settings.MARKET_QUOTE_ASSETS)})"
