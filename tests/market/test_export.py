@@ -21,6 +21,7 @@ from apps.market import exports
 from apps.market.intervals import datetime_from_ms
 from apps.market.services.candles import candles_upsert
 from apps.strategies.models import Signal, Strategy
+from tests.conftest import wait_until
 from tests.market.factories import SymbolFactory
 from tests.workers import ROOT, worker_environment
 
@@ -206,6 +207,26 @@ def test_the_export_command_writes_the_apis_file(client, tmp_path, fmt):
     assert out.getvalue().strip() == f"BTCUSDT: 144 15m candles written to {path}"
     assert path.read_bytes() == streamed(client.get(f"/api/v1/export/candles/BTCUSDT.{fmt}?interval=15m&start="
                                                     f"{JAN_2023_MS + 720 * MINUTE_MS}"))  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_killed_half_way_leaves_the_previous_file_whole(tmp_path):
+    btc = SymbolFactory(symbol="BTCUSDT")
+    minutes_inserted(btc.id, JAN_2023_MS, YEAR_MINUTES)
+    path = tmp_path / "btc.csv"
+    path.write_text("the previous export\n")
+    partial = tmp_path / ".btc.csv.partial"
+
+    command = [sys.executable, "manage.py", "export_candles", "BTCUSDT", str(path)]
+    export = subprocess.Popen(command, cwd=ROOT, env=worker_environment(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert wait_until(lambda: partial.exists() and partial.stat().st_size > 1_000_000, 60), "the export began"
+    finally:
+        export.kill()
+        export.wait()
+
+    assert path.read_text() == "the previous export\n"
 
 
 def test_the_export_command_refuses_an_unknown_format_or_a_reversed_range(tmp_path):

@@ -38,12 +38,17 @@ class Command(BaseCommand):
         )
         counted = _Counted(chunks)
         write, _ = FORMATS[fmt]
+        # Written beside it, then renamed: a run that fails half-way leaves no half file (nor clobbers a whole one).
+        partial = file.with_name(f".{file.name}.partial")
         try:
-            with file.open("wb") as out:
+            with partial.open("wb") as out:
                 for part in write(CANDLE_COLUMNS, counted):
                     out.write(part)
+            partial.replace(file)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error}") from error
+        finally:
+            partial.unlink(missing_ok=True)
         self.stdout.write(f"{found}: {counted.rows} {interval} candles written to {file}")
 
 
