@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 1440 * MINUTE_MS
 # 1970-01-01 was a Thursday; Binance's weekly candles open on Mondays, the first of which was 1970-01-05.
 FIRST_MONDAY_MS = 4 * DAY_MS

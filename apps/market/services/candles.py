@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from apps.market.intervals import HOUR_MS, datetime_from_ms
 from apps.market.klines import CandleRow
 
 VALUE_COLUMNS = (
@@ -49,28 +50,28 @@ INSERT INTO market_candle (symbol_id, open_time, {_VALUES})
 SELECT symbol_id, TIMESTAMPTZ 'epoch' + open_ms * INTERVAL '1 millisecond', {_VALUES} FROM candle_staging
 {_on_conflict("market_candle")}
 """
-# The hours this batch touched, rolled up again from all their stored minutes (first open, last close found by
-# primary key): a batch costs a re-read of rows it just wrote, still in shared buffers.
+# The hours this batch touched, each rolled up again from all its stored minutes. LATERAL makes every hour one
+# primary-key range read of at most 60 rows, whatever the planner estimates; the batch's own bounds, as constants,
+# let TimescaleDB exclude every other chunk while planning. A batch re-reads rows it just wrote, still in buffers.
 _HOURLY_REFRESH = f"""
 INSERT INTO market_hourlycandle (symbol_id, open_time, {_VALUES})
-SELECT hour.symbol_id, hour.open_time, first.open, hour.high, hour.low, last.close, hour.volume, hour.quote_volume,
-       hour.trades, hour.taker_buy_volume, hour.taker_buy_quote_volume
+SELECT touched.symbol_id, touched.open_time, hour.open, hour.high, hour.low, hour.close, hour.volume,
+       hour.quote_volume, hour.trades, hour.taker_buy_volume, hour.taker_buy_quote_volume
 FROM (
-    SELECT minute.symbol_id, touched.open_time, min(minute.open_time) AS first_time,
-           max(minute.open_time) AS last_time, max(minute.high) AS high, min(minute.low) AS low,
+    SELECT DISTINCT symbol_id, TIMESTAMPTZ 'epoch' + (open_ms / 3600000) * INTERVAL '1 hour' AS open_time
+    FROM candle_staging
+) touched
+CROSS JOIN LATERAL (
+    SELECT (array_agg(minute.open ORDER BY minute.open_time))[1] AS open, max(minute.high) AS high,
+           min(minute.low) AS low, (array_agg(minute.close ORDER BY minute.open_time DESC))[1] AS close,
            sum(minute.volume) AS volume, sum(minute.quote_volume) AS quote_volume, sum(minute.trades) AS trades,
            sum(minute.taker_buy_volume) AS taker_buy_volume,
            sum(minute.taker_buy_quote_volume) AS taker_buy_quote_volume
-    FROM (
-        SELECT DISTINCT symbol_id, TIMESTAMPTZ 'epoch' + (open_ms / 3600000) * INTERVAL '1 hour' AS open_time
-        FROM candle_staging
-    ) touched
-    JOIN market_candle minute ON minute.symbol_id = touched.symbol_id AND minute.open_time >= touched.open_time
-                             AND minute.open_time < touched.open_time + INTERVAL '1 hour'
-    GROUP BY minute.symbol_id, touched.open_time
+    FROM market_candle minute
+    WHERE minute.symbol_id = touched.symbol_id AND minute.open_time >= touched.open_time
+      AND minute.open_time < touched.open_time + INTERVAL '1 hour'
+      AND minute.open_time >= %(first_hour)s AND minute.open_time < %(after_last_hour)s
 ) hour
-JOIN market_candle first ON first.symbol_id = hour.symbol_id AND first.open_time = hour.first_time
-JOIN market_candle last ON last.symbol_id = hour.symbol_id AND last.open_time = hour.last_time
 {_on_conflict("market_hourlycandle")}
 """
 _SQLITE_UPSERT = f"""
@@ -103,6 +104,13 @@ def _copy_text(rows: list[CandleRow]) -> io.StringIO:
     return io.StringIO("".join([_COPY_LINE % row for row in rows]))
 
 
+def _touched_hours(rows: list[CandleRow]) -> dict[str, datetime]:
+    open_times = [row[1] for row in rows]
+    first_ms = min(open_times) // HOUR_MS * HOUR_MS
+    after_last_ms = (max(open_times) // HOUR_MS + 1) * HOUR_MS
+    return {"first_hour": datetime_from_ms(first_ms), "after_last_hour": datetime_from_ms(after_last_ms)}
+
+
 def _upsert_postgresql(rows: list[CandleRow]) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # Candles can always be fetched again and the gap detector finds any lost: a crash may cost the last
@@ -115,7 +123,7 @@ def _upsert_postgresql(rows: list[CandleRow]) -> int:
         cursor.execute(_STAGING_UPSERT)
         written = cursor.rowcount
         if written:
-            cursor.execute(_HOURLY_REFRESH)
+            cursor.execute(_HOURLY_REFRESH, _touched_hours(rows))
         return written
 
 
