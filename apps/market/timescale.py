@@ -9,6 +9,14 @@ we call `create_hypertable` ourselves. Compression and retention have no API in 
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+# Every time-series table (time column `open_time`) and what its compressed segments are made of. The hourly roll-up
+# shares the candles' chunks, compression and retention, so that its hours never outlive their minutes.
+HYPERTABLES = {
+    "market_candle": "symbol_id",
+    "market_hourlycandle": "symbol_id",
+    "indicators_indicatorhistory": "symbol_id, timeframe",
+}
+
 
 def extension_installed(connection: BaseDatabaseWrapper) -> bool:
     if connection.vendor != "postgresql":
@@ -35,10 +43,11 @@ def hypertable_sql(
     return statements
 
 
-def hypertable_create(connection: BaseDatabaseWrapper, *, table: str, segment_by: str) -> None:
+def hypertable_create(connection: BaseDatabaseWrapper, *, table: str) -> None:
+    """Makes `table` a compressed hypertable with the configured chunks and retention; nothing if it is one."""
     statements = hypertable_sql(
         table=table,
-        segment_by=segment_by,
+        segment_by=HYPERTABLES[table],
         chunk_interval=settings.TIMESCALEDB_CANDLE_CHUNK,
         compress_after=settings.TIMESCALEDB_COMPRESS_AFTER,
         retention=settings.TIMESCALEDB_RETENTION,
@@ -46,6 +55,27 @@ def hypertable_create(connection: BaseDatabaseWrapper, *, table: str, segment_by
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def hypertables(connection: BaseDatabaseWrapper) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1")
+        return [name for (name,) in cursor.fetchall()]
+
+
+def timescaledb_enable(connection: BaseDatabaseWrapper) -> list[str]:
+    """Turns a database first migrated on plain PostgreSQL into TimescaleDB's layout; returns the tables converted.
+
+    Existing rows move into chunks (create_hypertable's migrate_data), which holds a lock on each table meanwhile.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        # The plain layout's BRIN index; a hypertable's chunks get their own index on open_time.
+        cursor.execute("DROP INDEX IF EXISTS market_candle_open_time_brin")
+    converted = [table for table in HYPERTABLES if table not in hypertables(connection)]
+    for table in converted:
+        hypertable_create(connection, table=table)
+    return converted
 
 
 def time_bucket_sql(*, width: str, column: str, origin: str) -> str:

@@ -6,9 +6,7 @@ from apps.market import timescale
 
 def history_hypertable_create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql" and settings.TIMESCALEDB:
-        timescale.hypertable_create(
-            schema_editor.connection, table="indicators_indicatorhistory", segment_by="symbol_id, timeframe"
-        )
+        timescale.hypertable_create(schema_editor.connection, table="indicators_indicatorhistory")
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,7 @@ def time_layout_create(apps, schema_editor):
     if connection.vendor != "postgresql":
         return  # SQLite: the composite primary key index is all the embedded default needs
     if settings.TIMESCALEDB:
-        timescale.hypertable_create(connection, table="market_candle", segment_by="symbol_id")
+        timescale.hypertable_create(connection, table="market_candle")
     else:
         # Candles arrive in time order, so a BRIN index covers market-wide time scans in a few pages.
         schema_editor.execute("CREATE INDEX IF NOT EXISTS market_candle_open_time_brin ON market_candle USING brin (open_time)")
