@@ -13,6 +13,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_DATABASE_URL := sqlite:///$(CURDIR)/var/demo.sqlite3
 PYTEST_ARGS ?=
+# The second test run: the tests marked timescaledb, on the TimescaleDB that scripts/ensure_timescaledb.sh starts.
+TIMESCALEDB_PORT := 55432
+TIMESCALEDB_DATABASE_URL := postgres://postgres@127.0.0.1:$(TIMESCALEDB_PORT)/screener
+TIMESCALEDB_ANSWERS := pg_isready -q -h 127.0.0.1 -p $(TIMESCALEDB_PORT) -t 2
 # Every bench/*.py is a benchmark, but for the shared helpers and the screener benchmark's server settings and URLs.
 BENCHES := $(sort $(filter-out __init__ common server_settings urls,$(basename $(notdir $(wildcard bench/*.py)))))
 BENCH ?= $(BENCHES)
@@ -55,10 +59,20 @@ demo: $(STAMP) vendor  ## Same as run, offline: the built-in fake exchange repla
 	DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py migrate --no-input
 	DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP) vendor  ## Start local PostgreSQL, Redis and chromium if needed, then the whole suite (PYTEST_ARGS passed on).
+# The TimescaleDB run is skipped when nothing answers on its port (no TimescaleDB source on this machine): said before
+# the first run, so that the output still ends with pytest's summary. pytest's exit status 5 is "no tests collected":
+# PYTEST_ARGS may select none of the timescaledb tests.
+test: $(STAMP) vendor  ## The whole suite, then its timescaledb tests on TimescaleDB (servers started if needed).
 	scripts/ensure_services.sh
 	scripts/ensure_browser.sh
+	scripts/ensure_timescaledb.sh
+	@$(TIMESCALEDB_ANSWERS) || echo "nothing answers on 127.0.0.1:$(TIMESCALEDB_PORT): the run on TimescaleDB is skipped"
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@! $(TIMESCALEDB_ANSWERS) || { \
+		echo "== the tests marked timescaledb, again on TimescaleDB ($(TIMESCALEDB_DATABASE_URL))"; \
+		DATABASE_URL=$(TIMESCALEDB_DATABASE_URL) TIMESCALEDB=true \
+			$(BIN)/pytest $(PYTEST_ARGS) -m timescaledb || [[ $$? == 5 ]]; \
+	}
 
 bench: $(STAMP)  ## Every bench/*.py, or one with BENCH=name; results in bench/results/NAME.json.
 	scripts/ensure_services.sh

@@ -13,34 +13,9 @@ REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
 REDIS_DIR=/var/lib/redis
 REDIS_LOG=/var/log/redis/ci.log
-WAIT_SECONDS=60
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
-
-apt_updated=false
-apt_install() {
-    if ! command -v apt-get >/dev/null 2>&1; then
-        die "$* missing and no apt-get to install it: install $* yourself, or start the servers on $PG_HOST"
-    fi
-    if [[ $apt_updated == false ]]; then
-        say "apt-get update"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        apt_updated=true
-    fi
-    say "apt-get install $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-
-# Waits until "$@" succeeds, for at most WAIT_SECONDS.
-wait_for() {
-    local what=$1 deadline=$((SECONDS + WAIT_SECONDS))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || die "$what did not answer within ${WAIT_SECONDS}s"
-        sleep 1
-    done
-}
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------------
 

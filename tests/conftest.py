@@ -24,6 +24,14 @@ BTC = FakeSymbol(
 RECORDED_END_MS = 1578096000000
 
 
+def pytest_report_header(config) -> str:
+    """Which database this run is on: `make test` runs the suite on PostgreSQL, then its `timescaledb` tests on
+    TimescaleDB."""
+    database = settings.DATABASES["default"]
+    flavour = "TimescaleDB" if settings.TIMESCALEDB else "no TimescaleDB"
+    return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['HOST']}:{database['PORT']} ({flavour})"
+
+
 @pytest.fixture
 def btc_truth() -> list[list]:
     return archive_1m("BTCUSDT")

@@ -15,7 +15,7 @@ from tests.alerts.conftest import START_MS, tick, wait
 from tests.alerts.factories import AlertRuleFactory, UserFactory
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 Kind = AlertRule.Kind
 

@@ -11,7 +11,7 @@ from apps.market.intervals import INTERVALS
 from tests.alerts.factories import AlertRuleFactory
 from tests.analytics.conftest import store, up_to_the_hour_shift
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 WINDOW = 48
 

@@ -4,7 +4,7 @@ import pytest
 from fakes.recorded import REST_SYMBOLS
 from tests.analytics.conftest import recorded_log_closes, recorded_open_times, store, up_to_the_hour_shift
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 
 def test_the_matrix_is_numpys_correlation_of_the_last_window_log_returns(client):

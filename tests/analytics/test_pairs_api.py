@@ -15,7 +15,7 @@ from tests.analytics.conftest import (
     up_to_the_hour_shift,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 WINDOW = 24
 RANGE = f"start={FIRST_MS}&end={END_MS - 1}&limit=5000"

@@ -18,7 +18,7 @@ from tests.conftest import eth_minutes_up_to_the_hour, wait_until
 from tests.market.factories import SymbolFactory
 from tests.workers import real_broker, worker_environment, worker_start, worker_stop
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timescaledb]
 
 HOUR_MS = 3_600_000
 SYMBOLS = 6

@@ -15,7 +15,7 @@ from fakes.derive import minutes_from_candles
 from fakes.recorded import rest_klines
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS

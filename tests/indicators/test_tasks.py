@@ -15,7 +15,7 @@ from tasks.indicators import compute_shard, dispatch, snapshots_catch_up
 from tests.conftest import eth_minutes_up_to_the_hour
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 HOUR_MS = 3_600_000
 

@@ -18,7 +18,7 @@ from fakes.market import FakeMarket
 from tests.conftest import BTC, service_pointed_at
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 CHANGELIST = "/admin/market/symbol/"
 OVERRIDES = "/admin/market/cmcsymboloverride/"

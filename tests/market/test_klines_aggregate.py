@@ -11,7 +11,7 @@ from fakes.derive import minutes_from_candles
 from fakes.recorded import archive_1m, rest_klines
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 DAY_MS = 86_400_000
 

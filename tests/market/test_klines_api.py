@@ -6,7 +6,7 @@ from apps.market.services.candles import candles_upsert
 from fakes.recorded import archive_1m
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 JAN_1_2020_MS = 1577836800000
 

@@ -10,7 +10,7 @@ from fakes.market import FakeMarket, FakeSymbol
 from tasks.market import catch_up, sync_symbols
 from tests.conftest import BTC, service_pointed_at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 MINUTE_MS = 60_000
 

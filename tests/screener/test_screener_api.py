@@ -14,7 +14,7 @@ from tests.market.factories import SymbolFactory
 from tests.screener.conftest import coin, ticker
 from tests.strategies.factories import StrategyFactory, evaluate, snapshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 URL = "/api/v1/screener/"
 

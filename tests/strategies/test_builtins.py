@@ -8,7 +8,7 @@ from apps.strategies.models import Strategy
 from tests.market.factories import SymbolFactory
 from tests.strategies.factories import evaluate, fired_for, history, minute, snapshot
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("built_in")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("built_in"), pytest.mark.timescaledb]
 
 OPEN = datetime(2026, 1, 5, tzinfo=UTC)  # opens a candle of every timeframe
 INTERVAL = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timedelta(days=1)}

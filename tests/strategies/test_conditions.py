@@ -16,7 +16,7 @@ from tests.strategies.factories import (
     snapshot,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 MINUTE = FOUR_HOURS / 240
 

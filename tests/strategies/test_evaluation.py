@@ -16,7 +16,7 @@ from tests.conftest import eth_minutes_up_to_the_hour
 from tests.market.factories import SymbolFactory
 from tests.strategies.factories import CANDLE, FOUR_HOURS, StrategyFactory, evaluate, fired_for, snapshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 HOUR_MS = 3_600_000
 OVERSOLD = {"rsi_14": 20.0}
