@@ -40,8 +40,10 @@ def price_references(window: int, minute_ms: int, symbol_ids: list[int]) -> dict
     candle that ended then (stored at least a minute ago), for a process that did not see it itself. Symbols
     without that candle are left out."""
     opened = datetime_from_ms(minute_ms - (window + 1) * MINUTE_MS)
-    closes = Candle.objects.filter(open_time=opened, symbol_id__in=symbol_ids).values_list("symbol_id", "close")
-    return {symbol_id: float(close) for symbol_id, close in closes}
+    closes = Candle.objects.filter(open_time=opened, symbol_id__in=symbol_ids).values_list(
+        "symbol_id", "close", "price_scale"
+    )
+    return {symbol_id: close / 10**scale for symbol_id, close, scale in closes}
 
 
 def snapshots_for_alerts(*, symbol_ids: list[int], timeframes: Iterable[str]) -> list[tuple[int, str, str, dict]]:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from apps.market import candle_values
 from apps.market.intervals import MINUTE_MS
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,13 @@ def candle_row(symbol_id: int, raw: Sequence[object]) -> CandleRow:
     taker_buy_volume = decimal_text(raw[9], "taker buy volume")
     taker_buy_quote_volume = decimal_text(raw[10], "taker buy quote volume")
     _check_prices(float(open_), float(high), float(low), float(close))
+    _check_storable(
+        {
+            "open, high, low and close": (open_, high, low, close),
+            "volume and taker buy volume": (volume, taker_buy_volume),
+            "quote volume and taker buy quote volume": (quote_volume, taker_buy_quote_volume),
+        }
+    )
     if trades < 0:
         raise InvalidKline(f"trade count is negative: {trades}")
     if float(taker_buy_volume) > float(volume):
@@ -99,6 +107,12 @@ def _check_prices(open_: float, high: float, low: float, close: float) -> None:
         raise InvalidKline(f"high {high} is below low {low}")
     if not (low <= open_ <= high and low <= close <= high):
         raise InvalidKline(f"open {open_} or close {close} lies outside low {low} .. high {high}")
+
+
+def _check_storable(groups: dict[str, tuple[str, ...]]) -> None:
+    for names, texts in groups.items():
+        if not candle_values.fits(texts):
+            raise InvalidKline(f"{names} {', '.join(texts)} need more than {candle_values.MAX_DIGITS} digits")
 
 
 def klines_parse(*, symbol_id: int, raw_rows: Iterable[Sequence[object]], source: str) -> ParsedKlines:

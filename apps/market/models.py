@@ -1,4 +1,5 @@
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -51,10 +52,16 @@ class Symbol(models.Model):
 
 
 PRICE = {"max_digits": 28, "decimal_places": 8}
+EIGHT_PLACES = Decimal("1e-8")
 # No database foreign key: PostgreSQL would check every one of millions of inserted rows against the symbol table at
 # commit (a third of the writer's time, measured). Symbols are never deleted (a vanished one is DELISTED; the admin
 # allows no delete), and candles are only written for Symbol rows.
 CANDLE_SYMBOL = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False, "related_name": "+"}
+
+
+def units_decimal(units: int, scale: int) -> Decimal:
+    """A stored value (an integer count of 10**-scale) as the exchange's decimal with its 8 places."""
+    return Decimal(units).scaleb(-scale).quantize(EIGHT_PLACES)
 
 
 class Candle(models.Model):
@@ -62,20 +69,28 @@ class Candle(models.Model):
 
     The composite primary key (symbol, open_time) is the only index PostgreSQL needs for per-symbol time ranges;
     a BRIN index on open_time (migration 0002) serves market-wide time scans for a few pages of disk.
+
+    Values are exact integers: a price is `open` units of 10**-price_scale, and so on. The scales follow the symbol's
+    grid (its tick and step sizes, Binance's at most 8 places), so that consecutive values differ by small integers,
+    which TimescaleDB's delta encodings compress several times better than NUMERIC; a value finer than the grid
+    (the grid changed) gets its row a finer scale, never a rounding. The candle writer computes them.
     """
 
     pk = models.CompositePrimaryKey("symbol", "open_time")
     open_time = models.DateTimeField()  # first, so that the 8-byte column needs no alignment padding
     symbol = models.ForeignKey(Symbol, **CANDLE_SYMBOL)
-    open = models.DecimalField(**PRICE)
-    high = models.DecimalField(**PRICE)
-    low = models.DecimalField(**PRICE)
-    close = models.DecimalField(**PRICE)
-    volume = models.DecimalField(**PRICE)
-    quote_volume = models.DecimalField(**PRICE)
+    open = models.BigIntegerField()
+    high = models.BigIntegerField()
+    low = models.BigIntegerField()
+    close = models.BigIntegerField()
+    volume = models.BigIntegerField()
+    quote_volume = models.BigIntegerField()
     trades = models.IntegerField()
-    taker_buy_volume = models.DecimalField(**PRICE)
-    taker_buy_quote_volume = models.DecimalField(**PRICE)
+    taker_buy_volume = models.BigIntegerField()
+    taker_buy_quote_volume = models.BigIntegerField()
+    price_scale = models.SmallIntegerField(help_text="Decimal places of open, high, low and close.")
+    volume_scale = models.SmallIntegerField(help_text="Decimal places of volume and taker buy volume.")
+    quote_scale = models.SmallIntegerField(help_text="Decimal places of the quote volumes.")
 
     class Meta:
         constraints = [
@@ -85,6 +100,21 @@ class Candle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol_id} {self.open_time:%Y-%m-%d %H:%M}"
+
+    def price(self, field: str) -> Decimal:
+        return units_decimal(getattr(self, field), self.price_scale)
+
+    def decimals(self) -> dict[str, Decimal | int]:
+        """Every value as the exchange gave it: the decimals with 8 places, the trade count."""
+        scales = {"volume": self.volume_scale, "taker_buy_volume": self.volume_scale,
+                  "quote_volume": self.quote_scale, "taker_buy_quote_volume": self.quote_scale}  # fmt: skip
+        values = {field: units_decimal(getattr(self, field), scales.get(field, self.price_scale))
+                  for field in CANDLE_DECIMALS}  # fmt: skip
+        return {**values, "trades": self.trades}
+
+
+CANDLE_DECIMALS = ("open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume",
+                   "taker_buy_quote_volume")  # fmt: skip
 
 
 class HourlyCandle(models.Model):

@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -9,6 +10,7 @@ from django.db.models import F, Max, Min, Window
 from django.db.models.functions import Lead
 
 from apps.market import timescale
+from apps.market.candle_values import decoded_sql
 from apps.market.intervals import HOUR_MS, Interval, datetime_from_ms, ms_from_datetime
 from apps.market.models import Candle, ExchangeGap, Symbol
 
@@ -61,6 +63,13 @@ def _source_table(interval: Interval) -> str:
     return "market_hourlycandle" if connection.vendor == "postgresql" and whole_hours else "market_candle"
 
 
+def _value_sql(table: str, column: str, *, as_float: bool = False) -> str:
+    """A value column of the source table: the hourly roll-up keeps NUMERIC sums, candles scaled integers."""
+    if table == "market_candle":
+        return decoded_sql(column, vendor=connection.vendor, as_float=as_float)
+    return f"{column}::float8" if as_float else column
+
+
 def _open_close_sql(table: str) -> tuple[str, str, str]:
     """How each bucket's open and close are found: (the bucket's aggregates, open, close) in klines_aggregate_sql.
 
@@ -69,12 +78,13 @@ def _open_close_sql(table: str) -> tuple[str, str, str]:
     far cheaper than ordering its rows through array_agg. On a hypertable each of those lookups would pay run-time
     chunk exclusion over every chunk, seconds for a 1000-candle read.
     """
+    open_, close = _value_sql(table, "open"), _value_sql(table, "close")
     if settings.TIMESCALEDB:
-        return "first(open, open_time) AS open, last(close, open_time) AS close", "b.open", "b.close"
+        return f"first({open_}, open_time) AS open, last({close}, open_time) AS close", "b.open", "b.close"
     return (
         "min(open_time) AS first_time, max(open_time) AS last_time",
-        f"(SELECT open FROM {table} WHERE symbol_id = b.symbol_id AND open_time = b.first_time)",
-        f"(SELECT close FROM {table} WHERE symbol_id = b.symbol_id AND open_time = b.last_time)",
+        f"(SELECT {open_} FROM {table} WHERE symbol_id = b.symbol_id AND open_time = b.first_time)",
+        f"(SELECT {close} FROM {table} WHERE symbol_id = b.symbol_id AND open_time = b.last_time)",
     )
 
 
@@ -83,11 +93,14 @@ def klines_aggregate_sql(interval: Interval, symbol_count: int) -> str:
     table = _source_table(interval)
     symbols = ", ".join(["%s"] * symbol_count)
     open_close, open_, close = _open_close_sql(table)
+    value = functools.partial(_value_sql, table)
     return f"""
         WITH buckets AS (
-            SELECT symbol_id, {_bucket_epoch_sql(interval)} AS bucket, {open_close}, max(high) AS high,
-                   min(low) AS low, sum(volume) AS volume, sum(quote_volume) AS quote_volume, sum(trades) AS trades,
-                   sum(taker_buy_volume) AS taker_buy_volume, sum(taker_buy_quote_volume) AS taker_buy_quote_volume
+            SELECT symbol_id, {_bucket_epoch_sql(interval)} AS bucket, {open_close}, max({value("high")}) AS high,
+                   min({value("low")}) AS low, sum({value("volume")}) AS volume,
+                   sum({value("quote_volume")}) AS quote_volume, sum(trades) AS trades,
+                   sum({value("taker_buy_volume")}) AS taker_buy_volume,
+                   sum({value("taker_buy_quote_volume")}) AS taker_buy_quote_volume
             FROM {table}
             WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s
             GROUP BY 1, 2
@@ -246,18 +259,19 @@ def _closed_candles_sql(interval: Interval, symbol_count: int) -> str:
     # precision spares Python a Decimal per number.
     symbols = ", ".join(["%s"] * symbol_count)
     table = _source_table(interval)
+    value = functools.partial(_value_sql, table, as_float=True)
     if interval.ms == SOURCE_ROW_MS[table]:  # the stored rows are the candles asked for: nothing to roll up
         return f"""
-            SELECT symbol_id, CAST(extract(epoch FROM open_time) AS bigint), open::float8, high::float8, low::float8,
-                   close::float8, volume::float8
+            SELECT symbol_id, CAST(extract(epoch FROM open_time) AS bigint), {value("open")}, {value("high")},
+                   {value("low")}, {value("close")}, {value("volume")}
             FROM {table}
             WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s
             ORDER BY 1, 2
         """
     return f"""
         SELECT symbol_id, {_bucket_epoch_sql(interval)} AS bucket,
-               ((array_agg(open ORDER BY open_time))[1])::float8, max(high)::float8, min(low)::float8,
-               ((array_agg(close ORDER BY open_time DESC))[1])::float8, sum(volume)::float8
+               (array_agg({value("open")} ORDER BY open_time))[1], max({value("high")}), min({value("low")}),
+               (array_agg({value("close")} ORDER BY open_time DESC))[1], sum({_value_sql(table, "volume")})::float8
         FROM {table}
         WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s
         GROUP BY 1, 2

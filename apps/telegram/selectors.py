@@ -46,15 +46,18 @@ def _ticker_quote(symbol: str, ticker: dict) -> Quote:
 
 def _candle_quote(symbol: Symbol) -> Quote | None:
     candles = Candle.objects.filter(symbol=symbol).order_by("-open_time")
-    last = candles.only("open_time", "close").first()
+    last = candles.only("open_time", "close", "price_scale").first()
     if last is None:
         return None
     day_start = last.open_time + MINUTE - DAY
     day_ago = (
-        candles.filter(open_time__lte=day_start, open_time__gte=day_start - DAY_AGO_TOLERANCE).only("open").first()
+        candles.filter(open_time__lte=day_start, open_time__gte=day_start - DAY_AGO_TOLERANCE)
+        .only("open", "price_scale")
+        .first()
     )
-    change = _change(last.close, day_ago.open) if day_ago else None
-    return Quote(symbol.symbol, last.close, change, live=False, at=last.open_time + MINUTE)
+    price = last.price("close")
+    change = _change(price, day_ago.price("open")) if day_ago else None
+    return Quote(symbol.symbol, price, change, live=False, at=last.open_time + MINUTE)
 
 
 def symbol_quote(*, symbol: str) -> Quote | None:

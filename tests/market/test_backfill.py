@@ -14,18 +14,21 @@ from fakes.binance_server import FakeBinance
 from fakes.market import recorded_market
 from tests.conftest import RECORDED_END_MS, service_pointed_at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 SINCE = datetime(2020, 1, 1, tzinfo=UTC)
 UNTIL = datetime.fromtimestamp(RECORDED_END_MS / 1000, UTC)
 
 
 def _stored_as_binance_rows() -> list[tuple]:
-    return [
-        (int(c.open_time.timestamp() * 1000), *(str(v.normalize()) for v in (c.open, c.high, c.low, c.close, c.volume,
-         c.quote_volume)), c.trades, str(c.taker_buy_volume.normalize()), str(c.taker_buy_quote_volume.normalize()))
-        for c in Candle.objects.order_by("open_time")
-    ]  # fmt: skip
+    rows = []
+    for c in Candle.objects.order_by("open_time"):
+        values = c.decimals()
+        rows.append((int(c.open_time.timestamp() * 1000),
+                     *(str(values[v].normalize()) for v in ("open", "high", "low", "close", "volume", "quote_volume")),
+                     c.trades, str(values["taker_buy_volume"].normalize()),
+                     str(values["taker_buy_quote_volume"].normalize())))  # fmt: skip
+    return rows
 
 
 def _as_expected(truth: list[list]) -> list[tuple]:

@@ -7,7 +7,7 @@ from apps.market.models import Candle, HourlyCandle
 from apps.market.services.candles import candles_upsert
 from tests.market.factories import SymbolFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 START_MS = 1577836800000
 
@@ -24,11 +24,36 @@ def test_it_stores_every_field_of_a_candle():
 
     candle = Candle.objects.get()
     assert candle.open_time == datetime(2020, 1, 1, tzinfo=UTC)
-    assert (candle.open, candle.high, candle.low, candle.close) == tuple(
-        map(Decimal, ("7195.24", "7196.25", "7183.14", "7186.68"))
-    )
-    assert (candle.volume, candle.quote_volume, candle.trades) == (Decimal("51.642812"), Decimal("371233.1"), 493)
-    assert (candle.taker_buy_volume, candle.taker_buy_quote_volume) == (Decimal("19.5"), Decimal("140000.1"))
+    assert candle.decimals() == {
+        "open": Decimal("7195.24"), "high": Decimal("7196.25"), "low": Decimal("7183.14"), "close": Decimal("7186.68"),
+        "volume": Decimal("51.642812"), "quote_volume": Decimal("371233.1"), "trades": 493,
+        "taker_buy_volume": Decimal("19.5"), "taker_buy_quote_volume": Decimal("140000.1"),
+    }  # fmt: skip
+
+
+def test_values_are_stored_as_integers_on_the_symbols_grid():
+    symbol = SymbolFactory(tick_size=Decimal("0.01"), step_size=Decimal("0.00001"))
+
+    candles_upsert(rows=[_row(symbol.id, 0)])
+
+    candle = Candle.objects.get()
+    assert (candle.open, candle.close, candle.price_scale) == (719524, 718668, 2)
+    # The volume has a place more than the step size: its row gets the finer scale, never a rounding.
+    assert (candle.volume, candle.taker_buy_volume, candle.volume_scale) == (51642812, 19500000, 6)
+    assert (candle.quote_volume, candle.quote_scale) == (3712331000000, 7)
+
+
+def test_a_volume_beyond_what_8_places_fit_in_64_bits_is_stored_exactly():
+    meme = SymbolFactory(tick_size=Decimal("0.00000001"), step_size=Decimal("1"))
+    row = (meme.id, START_MS, "0.00000068", "0.00000070", "0.00000067", "0.00000069", "987654321098.00000000",
+           "683012.45678912", 4123, "400000000000.00000000", "276000.12345678")  # fmt: skip
+
+    candles_upsert(rows=[row])
+
+    candle = Candle.objects.get()
+    assert candle.decimals()["volume"] == Decimal("987654321098")
+    assert candle.decimals()["taker_buy_quote_volume"] == Decimal("276000.12345678")
+    assert candle.volume_scale == 0
 
 
 def test_writing_the_same_candles_twice_changes_nothing():
@@ -45,7 +70,7 @@ def test_a_corrected_candle_replaces_the_stored_one():
     candles_upsert(rows=[_row(symbol.id, 0)])
 
     assert candles_upsert(rows=[_row(symbol.id, 0, close="7190.00")]) == 1
-    assert Candle.objects.get().close == Decimal("7190.00")
+    assert Candle.objects.get().price("close") == Decimal("7190.00")
 
 
 def test_the_last_version_of_a_candle_repeated_in_one_batch_wins():
@@ -53,7 +78,7 @@ def test_the_last_version_of_a_candle_repeated_in_one_batch_wins():
 
     candles_upsert(rows=[_row(symbol.id, 0), _row(symbol.id, 0, close="7190.00")])
 
-    assert Candle.objects.get().close == Decimal("7190.00")
+    assert Candle.objects.get().price("close") == Decimal("7190.00")
 
 
 def test_candles_of_different_symbols_at_the_same_minute_are_kept_apart():

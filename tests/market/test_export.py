@@ -25,7 +25,7 @@ from tests.conftest import wait_until
 from tests.market.factories import SymbolFactory
 from tests.workers import ROOT, worker_environment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 MINUTE_MS = 60_000
 YEAR_MINUTES = 525_600
@@ -33,14 +33,14 @@ JAN_2023_MS = 1672531200000  # 2023-01-01 00:00 UTC
 CANDLE_HEADER = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
                  "taker_buy_volume", "taker_buy_quote_volume"]  # fmt: skip
 
-# Minute i of a synthetic series: prices wander with i, every value valid for klines_parse.
+# Minute i of a synthetic series: prices wander with i, every value valid for klines_parse. Stored as the writer
+# stores them: integers at a scale per group (prices in hundredths, volumes in 10**-8, quote volumes in 10**-4).
 _MINUTES_SQL = """
 INSERT INTO market_candle (symbol_id, open_time, open, high, low, close, volume, quote_volume, trades,
-                           taker_buy_volume, taker_buy_quote_volume)
+                           taker_buy_volume, taker_buy_quote_volume, price_scale, volume_scale, quote_scale)
 SELECT %(symbol_id)s, TIMESTAMPTZ 'epoch' + (%(start_ms)s::bigint + i::bigint * 60000) * INTERVAL '1 millisecond',
-       100 + (i %% 1000) * 0.01, 100.05 + (i %% 1000) * 0.01 + (i %% 13) * 0.01, 99.9 + (i %% 1000) * 0.01,
-       100 + (i %% 1000) * 0.01 + (i %% 7 - 3) * 0.01, (i %% 97) * 0.12345678,
-       (i %% 97) * 12.3456, i %% 500, (i %% 97) * 0.06, (i %% 97) * 6.1
+       10000 + i %% 1000, 10005 + i %% 1000 + i %% 13, 9990 + i %% 1000, 10000 + i %% 1000 + (i %% 7 - 3),
+       (i %% 97) * 12345678, (i %% 97) * 123456, i %% 500, (i %% 97) * 6000000, (i %% 97) * 61000, 2, 8, 4
 FROM generate_series(0, %(count)s - 1) AS i
 """
 

@@ -12,12 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from apps.market.candle_values import decoded_sql
 from apps.market.models import Candle, HourlyCandle, Symbol
 from apps.market.services.candles import candles_upsert
 from tests.market.factories import SymbolFactory
 from tests.market.test_export import JAN_2023_MS, minutes_inserted, streamed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 VALUES = ("open", "high", "low", "close", "volume", "quote_volume", "trades", "taker_buy_volume",
           "taker_buy_quote_volume")  # fmt: skip
@@ -46,7 +47,8 @@ def imported(tmp_path, symbol: str, content: str | bytes, *args: str) -> tuple[s
 
 
 def stored(symbol) -> list[tuple]:
-    return list(Candle.objects.filter(symbol=symbol).order_by("open_time").values_list("open_time", *VALUES))
+    candles = Candle.objects.filter(symbol=symbol).order_by("open_time")
+    return [(candle.open_time, *(candle.decimals()[value] for value in VALUES)) for candle in candles]
 
 
 def test_binance_kline_csv_without_header_is_stored_like_a_backfill_and_twice_changes_nothing(tmp_path, btc_truth):
@@ -135,8 +137,9 @@ def test_a_file_without_usable_columns_or_an_unknown_symbol_is_refused(tmp_path)
 
 
 def differences(symbol, other) -> int:
-    """Candles of one symbol that the other has not, both ways, on every stored field."""
-    columns = f"open_time, {', '.join(VALUES)}"
+    """Candles of one symbol that the other has not, both ways, on every value."""
+    values = (value if value == "trades" else decoded_sql(value, vendor="postgresql") for value in VALUES)
+    columns = f"open_time, {', '.join(values)}"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT count(*) FROM ((SELECT {columns} FROM market_candle WHERE symbol_id = %s

@@ -65,3 +65,16 @@ def test_it_stores_the_good_rows_of_a_batch_with_bad_ones():
 
     assert [row[1] for row in parsed.rows] == [1577836800000, 1577836860000]
     assert len(parsed.rejected) == 1
+
+
+def test_it_rejects_volumes_that_could_not_be_stored_exactly_in_64_bits():
+    # A volume of 15 digits beside a taker buy volume of 8 places: together they need 23 digits at one scale.
+    row = [*GOOD[:5], "123456789012345", GOOD[6], GOOD[7], GOOD[8], "0.12345678", *GOOD[10:]]
+
+    assert _reasons(row) == ["volume and taker buy volume 123456789012345, 0.12345678 need more than 18 digits"]
+
+
+def test_a_huge_volume_of_whole_units_is_accepted():
+    row = [*GOOD[:5], "987654321098765", GOOD[6], GOOD[7], GOOD[8], "400000000000000", *GOOD[10:]]
+
+    assert _reasons(row) == []

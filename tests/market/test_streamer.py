@@ -16,6 +16,8 @@ from fakes.binance_stream import kline_event
 from fakes.market import FakeMarket, FakeSymbol
 from tests.conftest import BTC, service_pointed_at, wait_until
 
+pytestmark = pytest.mark.timescaledb
+
 JAN_1_2020_MS = 1577836800000
 
 
@@ -59,7 +61,14 @@ def stream_exchange(stream_market, settings):
 
 def _stored(symbol: str) -> list[tuple]:
     rows = Candle.objects.filter(symbol__symbol=symbol).order_by("open_time")
-    return [(int(c.open_time.timestamp() * 1000), str(c.close.normalize()), str(c.volume.normalize())) for c in rows]
+    return [
+        (
+            int(c.open_time.timestamp() * 1000),
+            str(c.decimals()["close"].normalize()),
+            str(c.decimals()["volume"].normalize()),
+        )
+        for c in rows
+    ]
 
 
 def _truth(rows: list[list]) -> list[tuple]:

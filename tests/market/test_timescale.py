@@ -1,20 +1,16 @@
-import os
-import subprocess
-import sys
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
-import psycopg2
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from apps.market import timescale
+from tests.market.databases import manage, query
 from tests.market.test_import import binance_csv
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.timescaledb
+
 on_timescaledb = pytest.mark.skipif(
     not settings.TIMESCALEDB, reason="TIMESCALEDB is not set: the database has no TimescaleDB"
 )
@@ -92,38 +88,10 @@ def test_indicator_history_is_compressed_per_symbol_and_timeframe():
     assert statements[1].startswith("SELECT create_hypertable('indicators_indicatorhistory', by_range('open_time'")
 
 
-def _manage(database_url: str, timescaledb: bool, *args: str, **settings_env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "DATABASE_URL": database_url, "TIMESCALEDB": str(timescaledb).lower(),
-                   "DJANGO_SETTINGS_MODULE": "config.settings.local", **settings_env}  # fmt: skip
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
-
-
-@pytest.fixture
-def plain_database_on_the_timescaledb_server() -> str:
-    """A database of its own on the test server, to be migrated as if TimescaleDB had not been there."""
-    server = settings.DATABASES["default"]
-    name = f"screener_enable_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host=server["HOST"], port=server["PORT"], user=server["USER"], dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgres://{server['USER']}@{server['HOST']}:{server['PORT']}/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
-
-
-def _query(database_url: str, sql: str) -> list[tuple]:
-    with psycopg2.connect(database_url) as database, database.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()
-
-
 def _stored(database_url: str) -> tuple[list[tuple], list[tuple]]:
     return (
-        _query(database_url, "SELECT * FROM market_candle ORDER BY symbol_id, open_time"),
-        _query(database_url, "SELECT * FROM market_hourlycandle ORDER BY symbol_id, open_time"),
+        query(database_url, "SELECT * FROM market_candle ORDER BY symbol_id, open_time"),
+        query(database_url, "SELECT * FROM market_hourlycandle ORDER BY symbol_id, open_time"),
     )
 
 
@@ -140,21 +108,21 @@ CHUNK_INTERVALS = """
 
 @on_timescaledb
 def test_a_database_first_migrated_without_timescaledb_is_turned_into_hypertables_keeping_every_row(
-    plain_database_on_the_timescaledb_server, tmp_path, btc_truth
+    fresh_database, tmp_path, btc_truth
 ):
-    url = plain_database_on_the_timescaledb_server
-    assert _manage(url, False, "migrate", "--no-input").returncode == 0
+    url = fresh_database
+    assert manage(url, False, "migrate", "--no-input").returncode == 0
     csv = tmp_path / "btc.csv"
     csv.write_text(binance_csv(btc_truth))
-    assert _manage(url, False, "import_candles", "BTCUSDT", str(csv), "--create").returncode == 0
+    assert manage(url, False, "import_candles", "BTCUSDT", str(csv), "--create").returncode == 0
     candles_before, hours_before = _stored(url)
-    assert not _query(url, "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+    assert not query(url, "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
 
-    enabled = _manage(url, True, "timescaledb_enable")
+    enabled = manage(url, True, "timescaledb_enable")
 
     assert enabled.returncode == 0, enabled.stderr
     assert "market_candle: now a compressed hypertable" in enabled.stdout
-    assert [name for (name,) in _query(url, HYPERTABLES)] == [
+    assert [name for (name,) in query(url, HYPERTABLES)] == [
         "indicators_indicatorhistory",
         "market_candle",
         "market_hourlycandle",
@@ -165,14 +133,14 @@ def test_a_database_first_migrated_without_timescaledb_is_turned_into_hypertable
 
 @on_timescaledb
 def test_the_hourly_roll_up_shares_the_candles_chunks_compression_and_retention(
-    plain_database_on_the_timescaledb_server,
+    fresh_database,
 ):
-    url = plain_database_on_the_timescaledb_server
-    assert _manage(url, False, "migrate", "--no-input").returncode == 0
+    url = fresh_database
+    assert manage(url, False, "migrate", "--no-input").returncode == 0
 
-    _manage(url, True, "timescaledb_enable", TIMESCALEDB_RETENTION="730 days", TIMESCALEDB_CANDLE_CHUNK="3 days")
+    manage(url, True, "timescaledb_enable", TIMESCALEDB_RETENTION="730 days", TIMESCALEDB_CANDLE_CHUNK="3 days")
 
-    policies = _query(url, POLICIES)
+    policies = query(url, POLICIES)
     assert [(table, procedure) for table, procedure, _ in policies] == [
         ("market_candle", "policy_compression"),
         ("market_candle", "policy_retention"),
@@ -181,15 +149,15 @@ def test_the_hourly_roll_up_shares_the_candles_chunks_compression_and_retention(
     ]
     assert policies[0][2] == policies[2][2] and policies[1][2] == policies[3][2]
     assert policies[1][2]["drop_after"] == "730 days"
-    assert [interval for _, interval in _query(url, CHUNK_INTERVALS)] == [timedelta(days=3), timedelta(days=3)]
+    assert [interval for _, interval in query(url, CHUNK_INTERVALS)] == [timedelta(days=3), timedelta(days=3)]
 
 
 @on_timescaledb
-def test_turning_timescaledb_on_twice_changes_nothing(plain_database_on_the_timescaledb_server):
-    url = plain_database_on_the_timescaledb_server
-    assert _manage(url, True, "migrate", "--no-input").returncode == 0
+def test_turning_timescaledb_on_twice_changes_nothing(fresh_database):
+    url = fresh_database
+    assert manage(url, True, "migrate", "--no-input").returncode == 0
 
-    again = _manage(url, True, "timescaledb_enable")
+    again = manage(url, True, "timescaledb_enable")
 
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "nothing to do: every time-series table is a hypertable already"

@@ -7,14 +7,14 @@ from decimal import Decimal
 import pytest
 
 from apps.market.live import live_tickers_set
-from apps.market.models import Candle
+from apps.market.services.candles import candles_upsert
 from apps.telegram.alert_commands import AlertsUnavailable, alert_buttons, alert_commands_register
 from apps.telegram.bot import HELP, LINK_FIRST
 from apps.telegram.services import telegram_send
 from tests.market.factories import SymbolFactory
 from tests.telegram.conftest import ALICE_CHAT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 
 @pytest.fixture(autouse=True)
@@ -30,11 +30,10 @@ def ticker(symbol: str, *, price: str, day_open: str) -> dict:
             "l": price, "v": "1", "q": "1"}  # fmt: skip
 
 
-def candle(symbol, open_time: datetime, *, open_: str, close: str) -> Candle:
-    low, high = sorted([Decimal(open_), Decimal(close)])
-    price = {"open": Decimal(open_), "high": high, "low": low, "close": Decimal(close)}
-    return Candle.objects.create(symbol=symbol, open_time=open_time, volume=1, quote_volume=1, trades=1,
-                                 taker_buy_volume=0, taker_buy_quote_volume=0, **price)  # fmt: skip
+def candle(symbol, open_time: datetime, *, open_: str, close: str) -> None:
+    low, high = sorted([open_, close], key=Decimal)
+    candles_upsert(rows=[(symbol.id, int(open_time.timestamp() * 1000), open_, high, low, close, "1", "1", 1, "0",
+                          "0")])  # fmt: skip
 
 
 # -- open to everyone

@@ -1,8 +1,9 @@
 """The candle writer: the one way candles get into the database.
 
 PostgreSQL: COPY into a session-local staging table, then one INSERT ... ON CONFLICT upsert (Zulip measured this
-kind of set-based write at 15x the ORM), and the hourly roll-up of the touched hours refreshed in the same
-transaction. SQLite (the embedded default): executemany of the same upsert, no roll-up.
+kind of set-based write at 15x the ORM) that turns the exchange's decimals into the stored integers and scales
+(apps.market.candle_values), and the hourly roll-up of the touched hours refreshed in the same transaction.
+SQLite (the embedded default): executemany of the same upsert, the integers computed in Python, no roll-up.
 Both only rewrite a row whose values differ, so writing the same candles twice changes nothing.
 """
 
@@ -12,8 +13,11 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from apps.market import candle_values
+from apps.market.candle_values import SCALES, decoded_sql, scales_sql, units_sql
 from apps.market.intervals import HOUR_MS, datetime_from_ms
 from apps.market.klines import CandleRow
+from apps.market.models import Symbol
 
 VALUE_COLUMNS = (
     "open",
@@ -27,13 +31,15 @@ VALUE_COLUMNS = (
     "taker_buy_quote_volume",
 )
 _VALUES = ", ".join(VALUE_COLUMNS)
+STORED_COLUMNS = (*VALUE_COLUMNS, *SCALES)
+_STORED = ", ".join(STORED_COLUMNS)
 
 
-def _on_conflict(table: str) -> str:
+def _on_conflict(table: str, columns: tuple[str, ...]) -> str:
     """Update a stored row only when a value differs: writing the same candles twice changes nothing."""
-    stored = ", ".join(f"{table}.{column}" for column in VALUE_COLUMNS)
-    incoming = ", ".join(f"excluded.{column}" for column in VALUE_COLUMNS)
-    assignments = ", ".join(f"{column} = excluded.{column}" for column in VALUE_COLUMNS)
+    stored = ", ".join(f"{table}.{column}" for column in columns)
+    incoming = ", ".join(f"excluded.{column}" for column in columns)
+    assignments = ", ".join(f"{column} = excluded.{column}" for column in columns)
     return (
         f"ON CONFLICT (symbol_id, open_time) DO UPDATE SET {assignments} WHERE ({stored}) IS DISTINCT FROM ({incoming})"
     )
@@ -45,11 +51,23 @@ CREATE TEMPORARY TABLE IF NOT EXISTS candle_staging (
     quote_volume numeric, trades integer, taker_buy_volume numeric, taker_buy_quote_volume numeric
 ) ON COMMIT DELETE ROWS
 """
+_SCALES = scales_sql(tick_size="symbol.tick_size", step_size="symbol.step_size")
 _STAGING_UPSERT = f"""
-INSERT INTO market_candle (symbol_id, open_time, {_VALUES})
-SELECT symbol_id, TIMESTAMPTZ 'epoch' + open_ms * INTERVAL '1 millisecond', {_VALUES} FROM candle_staging
-{_on_conflict("market_candle")}
+INSERT INTO market_candle (symbol_id, open_time, {_STORED})
+SELECT symbol_id, TIMESTAMPTZ 'epoch' + open_ms * INTERVAL '1 millisecond',
+       {", ".join(column if column == "trades" else units_sql(column) for column in VALUE_COLUMNS)}, {", ".join(SCALES)}
+FROM (
+    SELECT staged.*, {", ".join(f"{sql} AS {scale}" for scale, sql in _SCALES.items())}
+    FROM candle_staging staged LEFT JOIN market_symbol symbol ON symbol.id = staged.symbol_id
+) scaled
+{_on_conflict("market_candle", STORED_COLUMNS)}
 """
+
+
+def _minute(column: str) -> str:
+    return decoded_sql(column, vendor="postgresql", alias="minute.")
+
+
 # The hours this batch touched, each rolled up again from all its stored minutes. LATERAL makes every hour one
 # primary-key range read of at most 60 rows, whatever the planner estimates; the batch's own bounds, as constants,
 # let TimescaleDB exclude every other chunk while planning. A batch re-reads rows it just wrote, still in buffers.
@@ -62,21 +80,21 @@ FROM (
     FROM candle_staging
 ) touched
 CROSS JOIN LATERAL (
-    SELECT (array_agg(minute.open ORDER BY minute.open_time))[1] AS open, max(minute.high) AS high,
-           min(minute.low) AS low, (array_agg(minute.close ORDER BY minute.open_time DESC))[1] AS close,
-           sum(minute.volume) AS volume, sum(minute.quote_volume) AS quote_volume, sum(minute.trades) AS trades,
-           sum(minute.taker_buy_volume) AS taker_buy_volume,
-           sum(minute.taker_buy_quote_volume) AS taker_buy_quote_volume
+    SELECT (array_agg({_minute("open")} ORDER BY minute.open_time))[1] AS open, max({_minute("high")}) AS high,
+           min({_minute("low")}) AS low, (array_agg({_minute("close")} ORDER BY minute.open_time DESC))[1] AS close,
+           sum({_minute("volume")}) AS volume, sum({_minute("quote_volume")}) AS quote_volume,
+           sum(minute.trades) AS trades, sum({_minute("taker_buy_volume")}) AS taker_buy_volume,
+           sum({_minute("taker_buy_quote_volume")}) AS taker_buy_quote_volume
     FROM market_candle minute
     WHERE minute.symbol_id = touched.symbol_id AND minute.open_time >= touched.open_time
       AND minute.open_time < touched.open_time + INTERVAL '1 hour'
       AND minute.open_time >= %(first_hour)s AND minute.open_time < %(after_last_hour)s
 ) hour
-{_on_conflict("market_hourlycandle")}
+{_on_conflict("market_hourlycandle", VALUE_COLUMNS)}
 """
 _SQLITE_UPSERT = f"""
-INSERT INTO market_candle (symbol_id, open_time, {_VALUES}) VALUES ({", ".join(["%s"] * 11)})
-{_on_conflict("market_candle")}
+INSERT INTO market_candle (symbol_id, open_time, {_STORED}) VALUES ({", ".join(["%s"] * (2 + len(STORED_COLUMNS)))})
+{_on_conflict("market_candle", STORED_COLUMNS)}
 """
 SQLITE_BATCH = 5000
 
@@ -132,11 +150,31 @@ def _sqlite_time(open_ms: int) -> str:
     return datetime.fromtimestamp(open_ms / 1000, UTC).replace(tzinfo=None).isoformat(" ")
 
 
+def _grid_places(symbol_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """Each symbol's (tick size places, step size places)."""
+    grids = Symbol.objects.filter(id__in=symbol_ids).values_list("id", "tick_size", "step_size")
+    return {
+        symbol_id: (candle_values.places(tick_size), candle_values.places(step_size))
+        for symbol_id, tick_size, step_size in grids
+    }
+
+
+def _stored_sqlite(row: CandleRow, grid: tuple[int, int]) -> tuple:
+    values = dict(zip(VALUE_COLUMNS, row[2:], strict=True))
+    scales = candle_values.row_scales(values, tick_places=grid[0], step_places=grid[1])
+    stored = [
+        value if column == "trades" else candle_values.units(value, scales[candle_values.SCALE_OF[column]])
+        for column, value in values.items()
+    ]
+    return (row[0], _sqlite_time(row[1]), *stored, *scales.values())
+
+
 def _upsert_sqlite(rows: list[CandleRow]) -> int:
     written = 0
+    grids = _grid_places({row[0] for row in rows})
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(rows), SQLITE_BATCH):
-            batch = [(row[0], _sqlite_time(row[1]), *row[2:]) for row in rows[start : start + SQLITE_BATCH]]
+            batch = [_stored_sqlite(row, grids.get(row[0], (0, 0))) for row in rows[start : start + SQLITE_BATCH]]
             cursor.executemany(_SQLITE_UPSERT, batch)
             written += cursor.rowcount
     return written

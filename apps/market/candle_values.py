@@ -1,0 +1,97 @@
+"""How a candle's values are stored: exact integers, each group of columns at a decimal scale of its row (see Candle).
+
+The scale of a group is the finer of its values' own places and the symbol's grid (tick size for prices, step size
+for volumes, both for the quote volumes), at most Binance's 8 places, and never so fine that a value would not fit a
+signed 64-bit integer (the parser lets through no group of values that could not fit). The same rule is written
+twice, in SQL for the PostgreSQL writer (computed by the database, at C speed, while it copies) and in Python for
+SQLite's; the tests hold both to it.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+MAX_PLACES = 8  # Binance's
+MAX_DIGITS = 18  # 10**18 < 2**63
+PRICES = ("open", "high", "low", "close")
+VOLUMES = ("volume", "taker_buy_volume")
+QUOTE_VOLUMES = ("quote_volume", "taker_buy_quote_volume")
+SCALE_OF = {
+    **dict.fromkeys(PRICES, "price_scale"),
+    **dict.fromkeys(VOLUMES, "volume_scale"),
+    **dict.fromkeys(QUOTE_VOLUMES, "quote_scale"),
+}
+SCALES = ("price_scale", "volume_scale", "quote_scale")
+
+
+def decoded_sql(column: str, *, vendor: str, alias: str = "", as_float: bool = False) -> str:
+    """SQL for a stored value as the exchange's decimal (NUMERIC with 8 places), or as double precision.
+
+    Dividing the exact integer by an exact power of ten rounds once, as NUMERIC's cast to double precision does.
+    """
+    units, scale = f"{alias}{column}", f"{alias}{SCALE_OF[column]}"
+    if vendor != "postgresql":
+        return f"({units} * 1.0 / POWER(10, {scale}))"  # SQLite: floats, rounded to 8 places when read
+    if as_float:
+        return f"({units}::float8 / (10::float8 ^ {scale}))"
+    return f"round({units} * 10::numeric ^ (-{scale}), {MAX_PLACES})"
+
+
+def _scale_sql(columns: tuple[str, ...], grid_places: str) -> str:
+    own_places = ", ".join(f"min_scale({column})" for column in columns)
+    integer_digits = ", ".join(f"length(trunc({column})::text)" for column in columns)
+    return (
+        f"least({MAX_PLACES}, greatest({own_places},"
+        f" least(coalesce({grid_places}, 0), {MAX_DIGITS} - greatest({integer_digits}))))"
+    )
+
+
+def scales_sql(*, tick_size: str, step_size: str) -> dict[str, str]:
+    """SQL for each row's scales from its NUMERIC values (by column name) and the symbol's grid."""
+    tick_places, step_places = f"min_scale({tick_size})", f"min_scale({step_size})"
+    return {
+        "price_scale": _scale_sql(PRICES, tick_places),
+        "volume_scale": _scale_sql(VOLUMES, step_places),
+        "quote_scale": _scale_sql(QUOTE_VOLUMES, f"{tick_places} + {step_places}"),
+    }
+
+
+def units_sql(column: str) -> str:
+    """SQL for a NUMERIC value as the integer stored, given its row's scales by name."""
+    return f"round({column} * 10::numeric ^ {SCALE_OF[column]})::bigint"
+
+
+def places(value: Decimal | str) -> int:
+    """Decimal places a number needs: 0.01000000 needs 2."""
+    fraction = str(value).partition(".")[2].rstrip("0")
+    return len(fraction)
+
+
+def _integer_digits(text: str) -> int:
+    return len(text.partition(".")[0].lstrip("0")) or 1
+
+
+def _scale(texts: tuple[str, ...], grid_places: int) -> int:
+    own_places = max(places(text) for text in texts)
+    fitting = MAX_DIGITS - max(_integer_digits(text) for text in texts)
+    return min(MAX_PLACES, max(own_places, min(grid_places, fitting)))
+
+
+def row_scales(values: dict[str, str], *, tick_places: int, step_places: int) -> dict[str, int]:
+    """Python's twin of scales_sql: the scales of one row's decimal texts (by column name)."""
+    return {
+        "price_scale": _scale(tuple(values[column] for column in PRICES), tick_places),
+        "volume_scale": _scale(tuple(values[column] for column in VOLUMES), step_places),
+        "quote_scale": _scale(tuple(values[column] for column in QUOTE_VOLUMES), tick_places + step_places),
+    }
+
+
+def units(text: str, scale: int) -> int:
+    """Python's twin of units_sql."""
+    return int(Decimal(text).scaleb(scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fits(texts: tuple[str, ...]) -> bool:
+    """Whether values stored at one scale all fit a signed 64-bit integer: what the parser checks of each group."""
+    return (
+        max(_integer_digits(text) for text in texts) + min(MAX_PLACES, max(places(text) for text in texts))
+        <= MAX_DIGITS
+    )
