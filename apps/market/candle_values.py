@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 MAX_PLACES = 8  # Binance's
 MAX_DIGITS = 18  # 10**18 < 2**63
+EIGHT_PLACES = Decimal("1e-8")
 PRICES = ("open", "high", "low", "close")
 VOLUMES = ("volume", "taker_buy_volume")
 QUOTE_VOLUMES = ("quote_volume", "taker_buy_quote_volume")
@@ -82,6 +83,11 @@ def row_scales(values: dict[str, str], *, tick_places: int, step_places: int) ->
         "volume_scale": _scale(tuple(values[column] for column in VOLUMES), step_places),
         "quote_scale": _scale(tuple(values[column] for column in QUOTE_VOLUMES), tick_places + step_places),
     }
+
+
+def units_decimal(units: int, scale: int) -> Decimal:
+    """A stored value as the exchange's decimal with its 8 places: decoded_sql's twin."""
+    return Decimal(units).scaleb(-scale).quantize(EIGHT_PLACES)
 
 
 def units(text: str, scale: int) -> int:

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from apps.market.candle_values import SCALE_OF, units_decimal
+
 
 class SymbolQuerySet(models.QuerySet):
     def tracked(self) -> "SymbolQuerySet":
@@ -52,16 +54,10 @@ class Symbol(models.Model):
 
 
 PRICE = {"max_digits": 28, "decimal_places": 8}
-EIGHT_PLACES = Decimal("1e-8")
 # No database foreign key: PostgreSQL would check every one of millions of inserted rows against the symbol table at
 # commit (a third of the writer's time, measured). Symbols are never deleted (a vanished one is DELISTED; the admin
 # allows no delete), and candles are only written for Symbol rows.
 CANDLE_SYMBOL = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False, "related_name": "+"}
-
-
-def units_decimal(units: int, scale: int) -> Decimal:
-    """A stored value (an integer count of 10**-scale) as the exchange's decimal with its 8 places."""
-    return Decimal(units).scaleb(-scale).quantize(EIGHT_PLACES)
 
 
 class Candle(models.Model):
@@ -106,15 +102,10 @@ class Candle(models.Model):
 
     def decimals(self) -> dict[str, Decimal | int]:
         """Every value as the exchange gave it: the decimals with 8 places, the trade count."""
-        scales = {"volume": self.volume_scale, "taker_buy_volume": self.volume_scale,
-                  "quote_volume": self.quote_scale, "taker_buy_quote_volume": self.quote_scale}  # fmt: skip
-        values = {field: units_decimal(getattr(self, field), scales.get(field, self.price_scale))
-                  for field in CANDLE_DECIMALS}  # fmt: skip
+        values = {
+            column: units_decimal(getattr(self, column), getattr(self, scale)) for column, scale in SCALE_OF.items()
+        }
         return {**values, "trades": self.trades}
-
-
-CANDLE_DECIMALS = ("open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume",
-                   "taker_buy_quote_volume")  # fmt: skip
 
 
 class HourlyCandle(models.Model):

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.market import candle_values
-from apps.market.candle_values import PRICES, QUOTE_VOLUMES, SCALES, VOLUMES
-from apps.market.models import units_decimal
+from apps.market.candle_values import PRICES, QUOTE_VOLUMES, SCALES, VOLUMES, units_decimal
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
