@@ -85,6 +85,14 @@ def row_scales(values: dict[str, str], *, tick_places: int, step_places: int) ->
     }
 
 
+def stored_values(values: dict[str, str | int], *, tick_places: int, step_places: int) -> dict[str, int]:
+    """A row's decimal texts (and its trade count) as the integers stored and their scales: the Python writer's."""
+    scales = row_scales(values, tick_places=tick_places, step_places=step_places)
+    stored = {column: units(value, scales[SCALE_OF[column]]) if column in SCALE_OF else value
+              for column, value in values.items()}  # fmt: skip
+    return {**stored, **scales}
+
+
 def units_decimal(units: int, scale: int) -> Decimal:
     """A stored value as the exchange's decimal with its 8 places: decoded_sql's twin."""
     return Decimal(units).scaleb(-scale).quantize(EIGHT_PLACES)

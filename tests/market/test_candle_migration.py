@@ -1,6 +1,8 @@
 """Migration 0007 turns the candles stored as NUMERIC into the scaled integers, every value exactly, on PostgreSQL
 and on TimescaleDB with compressed chunks."""
 
+import sqlite3
+
 import pytest
 from django.conf import settings
 
@@ -54,3 +56,33 @@ def test_candles_stored_as_numeric_come_out_of_the_migration_with_every_value_eq
         url, "SELECT DISTINCT symbol_id, price_scale, volume_scale, quote_scale FROM market_candle ORDER BY 1"
     )
     assert [scale for _, *scale in scales] == [[2, 5, 7], [8, 0, 8]]
+
+
+SQLITE_SYMBOL = """
+INSERT INTO market_symbol (symbol, base_asset, quote_asset, status, tick_size, step_size, is_active, is_derived,
+                           synced_at)
+VALUES ('BTCUSDT', 'BTC', 'USDT', 'TRADING', '0.01', '0.00001', 1, 0, '2024-01-01')
+"""
+SQLITE_CANDLE = """
+INSERT INTO market_candle (symbol_id, open_time, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
+                           taker_buy_quote_volume)
+VALUES (1, ?, '7195.24', '7196.25', '7183.14', ?, '51.642812', '371233.1', ?, '19.5', '140000.1')
+"""
+
+
+def test_on_sqlite_too_every_candle_keeps_its_values(tmp_path):
+    url = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    assert manage(url, False, "migrate", "market", "0006", "--no-input").returncode == 0
+    with sqlite3.connect(tmp_path / "embedded.sqlite3") as database:
+        database.execute(SQLITE_SYMBOL)
+        database.executemany(SQLITE_CANDLE, [(f"2024-01-01 00:0{i}:00", f"7186.6{i}", 493 + i) for i in range(3)])
+
+    migrated = manage(url, False, "migrate", "--no-input")
+
+    assert migrated.returncode == 0, migrated.stderr
+    with sqlite3.connect(tmp_path / "embedded.sqlite3") as database:
+        stored = database.execute(
+            "SELECT open, close, volume, quote_volume, trades, price_scale, volume_scale, quote_scale"
+            " FROM market_candle ORDER BY open_time"
+        ).fetchall()
+    assert stored == [(719524, 718660 + i, 51642812, 3712331000000, 493 + i, 2, 6, 7) for i in range(3)]

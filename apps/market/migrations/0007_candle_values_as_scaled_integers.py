@@ -57,21 +57,17 @@ def _sqlite(apps, schema_editor) -> None:
         f"UPDATE market_candle SET {', '.join(f'{column} = %s' for column in columns)}"
         " WHERE symbol_id = %s AND open_time = %s"
     )
+    time = schema_editor.connection.ops.adapt_datetimefield_value
     rows = Candle.objects.values_list("symbol_id", "open_time", *VALUES).iterator(chunk_size=10_000)
     with schema_editor.connection.cursor() as cursor:
         while batch := list(itertools.islice(rows, 10_000)):
-            scaled = [_scaled_sqlite(row, grids) for row in batch]
-            time = schema_editor.connection.ops.adapt_datetimefield_value
-            cursor.executemany(update, [(*values, symbol_id, time(open_time)) for symbol_id, open_time, values in scaled])
-
-
-def _scaled_sqlite(row: tuple, grids: dict[int, tuple[int, int]]) -> tuple[int, object, tuple]:
-    symbol_id, open_time, *values = row
-    texts = {column: f"{value:.8f}" for column, value in zip(VALUES, values, strict=True)}
-    tick_places, step_places = grids.get(symbol_id, (0, 0))
-    scales = candle_values.row_scales(texts, tick_places=tick_places, step_places=step_places)
-    units = [candle_values.units(text, scales[candle_values.SCALE_OF[column]]) for column, text in texts.items()]
-    return symbol_id, open_time, (*units, *scales.values())
+            scaled = []
+            for symbol_id, open_time, *values in batch:
+                tick_places, step_places = grids.get(symbol_id, (0, 0))
+                texts = {column: f"{value:.8f}" for column, value in zip(VALUES, values, strict=True)}
+                stored = candle_values.stored_values(texts, tick_places=tick_places, step_places=step_places)
+                scaled.append((*(stored[column] for column in columns), symbol_id, time(open_time)))
+            cursor.executemany(update, scaled)
 
 
 def values_to_scaled_integers(apps, schema_editor):

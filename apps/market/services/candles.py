@@ -150,8 +150,8 @@ def _sqlite_time(open_ms: int) -> str:
     return datetime.fromtimestamp(open_ms / 1000, UTC).replace(tzinfo=None).isoformat(" ")
 
 
-def _grid_places(symbol_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """Each symbol's (tick size places, step size places)."""
+def grid_places(symbol_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """Each symbol's (tick size places, step size places): what scales its candles' values in Python."""
     grids = Symbol.objects.filter(id__in=symbol_ids).values_list("id", "tick_size", "step_size")
     return {
         symbol_id: (candle_values.places(tick_size), candle_values.places(step_size))
@@ -161,17 +161,13 @@ def _grid_places(symbol_ids: set[int]) -> dict[int, tuple[int, int]]:
 
 def _stored_sqlite(row: CandleRow, grid: tuple[int, int]) -> tuple:
     values = dict(zip(VALUE_COLUMNS, row[2:], strict=True))
-    scales = candle_values.row_scales(values, tick_places=grid[0], step_places=grid[1])
-    stored = [
-        value if column == "trades" else candle_values.units(value, scales[candle_values.SCALE_OF[column]])
-        for column, value in values.items()
-    ]
-    return (row[0], _sqlite_time(row[1]), *stored, *scales.values())
+    stored = candle_values.stored_values(values, tick_places=grid[0], step_places=grid[1])
+    return (row[0], _sqlite_time(row[1]), *(stored[column] for column in STORED_COLUMNS))
 
 
 def _upsert_sqlite(rows: list[CandleRow]) -> int:
     written = 0
-    grids = _grid_places({row[0] for row in rows})
+    grids = grid_places({row[0] for row in rows})
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(rows), SQLITE_BATCH):
             batch = [_stored_sqlite(row, grids.get(row[0], (0, 0))) for row in rows[start : start + SQLITE_BATCH]]
