@@ -71,36 +71,44 @@ def _integer_digits(text: str) -> int:
 
 
 def _scale(texts: tuple[str, ...], grid_places: int) -> int:
-    own_places = max(places(text) for text in texts)
-    fitting = MAX_DIGITS - max(_integer_digits(text) for text in texts)
-    return min(MAX_PLACES, max(own_places, min(grid_places, fitting)))
+    # The SQLite writer runs this for every candle: plain string operations, no Decimal.
+    own_places, integer_digits = 0, 1
+    for text in texts:
+        integer, _, fraction = text.partition(".")
+        own_places = max(own_places, len(fraction.rstrip("0")))
+        integer_digits = max(integer_digits, len(integer.lstrip("0")))
+    return min(MAX_PLACES, max(own_places, min(grid_places, MAX_DIGITS - integer_digits)))
 
 
-def row_scales(values: dict[str, str], *, tick_places: int, step_places: int) -> dict[str, int]:
-    """Python's twin of scales_sql: the scales of one row's decimal texts (by column name)."""
-    return {
-        "price_scale": _scale(tuple(values[column] for column in PRICES), tick_places),
-        "volume_scale": _scale(tuple(values[column] for column in VOLUMES), step_places),
-        "quote_scale": _scale(tuple(values[column] for column in QUOTE_VOLUMES), tick_places + step_places),
-    }
+def stored_row(values: tuple, *, tick_places: int, step_places: int) -> tuple:
+    """Python's twin of scales_sql and units_sql, for the SQLite writer: a row's values in the writer's order (open,
+    high, low, close, volume, quote volume, trades, taker buy volume, taker buy quote volume; decimal texts but the
+    trade count) as the integers stored, in the same order, then the price, volume and quote scales."""
+    open_, high, low, close, volume, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume = values
+    price_scale = _scale((open_, high, low, close), tick_places)
+    volume_scale = _scale((volume, taker_buy_volume), step_places)
+    quote_scale = _scale((quote_volume, taker_buy_quote_volume), tick_places + step_places)
+    return (units(open_, price_scale), units(high, price_scale), units(low, price_scale), units(close, price_scale),
+            units(volume, volume_scale), units(quote_volume, quote_scale), trades,
+            units(taker_buy_volume, volume_scale), units(taker_buy_quote_volume, quote_scale),
+            price_scale, volume_scale, quote_scale)  # fmt: skip
 
 
-def stored_values(values: dict[str, str | int], *, tick_places: int, step_places: int) -> dict[str, int]:
-    """A row's decimal texts (and its trade count) as the integers stored and their scales: the Python writer's."""
-    scales = row_scales(values, tick_places=tick_places, step_places=step_places)
-    stored = {column: units(value, scales[SCALE_OF[column]]) if column in SCALE_OF else value
-              for column, value in values.items()}  # fmt: skip
-    return {**stored, **scales}
+def units(text: str, scale: int) -> int:
+    """Python's twin of units_sql."""
+    integer, _, fraction = text.partition(".")
+    digits = int(integer + fraction)
+    if (shift := scale - len(fraction)) >= 0:
+        return digits * 10**shift
+    whole, rest = divmod(digits, 10**-shift)
+    if not rest:
+        return whole
+    return int(Decimal(text).scaleb(scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))  # finer than 8 places
 
 
 def units_decimal(units: int, scale: int) -> Decimal:
     """A stored value as the exchange's decimal with its 8 places: decoded_sql's twin."""
     return Decimal(units).scaleb(-scale).quantize(EIGHT_PLACES)
-
-
-def units(text: str, scale: int) -> int:
-    """Python's twin of units_sql."""
-    return int(Decimal(text).scaleb(scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def fits(texts: tuple[str, ...]) -> bool:

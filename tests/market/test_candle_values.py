@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from apps.market import candle_values
 from apps.market.candle_values import PRICES, QUOTE_VOLUMES, SCALES, VOLUMES, units_decimal
+from apps.market.services.candles import VALUE_COLUMNS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
 
 COLUMNS = (*PRICES, *VOLUMES, *QUOTE_VOLUMES)
+WRITER_ORDER = VALUE_COLUMNS
 GRIDS = st.sampled_from(["1", "0.1", "0.01", "0.00001", "0.00000001", "0.00100000", "10"])
 
 
@@ -55,13 +57,19 @@ def _sql_scales_and_units(row: dict[str, str], tick_size: str, step_size: str) -
     )
 
 
+def _python_scales_and_units(row: dict[str, str], tick_size: str, step_size: str) -> tuple[dict, dict]:
+    values = tuple(row.get(column, 0) for column in WRITER_ORDER)
+    stored = candle_values.stored_row(
+        values, tick_places=candle_values.places(tick_size), step_places=candle_values.places(step_size)
+    )
+    by_column = dict(zip((*WRITER_ORDER, *SCALES), stored, strict=True))
+    return {scale: by_column[scale] for scale in SCALES}, {column: by_column[column] for column in COLUMNS}
+
+
 @settings(max_examples=200, deadline=None)
 @given(row=rows(), tick_size=GRIDS, step_size=GRIDS)
 def test_postgresql_and_python_store_a_row_alike_and_exactly(row, tick_size, step_size):
-    scales = candle_values.row_scales(
-        row, tick_places=candle_values.places(tick_size), step_places=candle_values.places(step_size)
-    )
-    units = {column: candle_values.units(row[column], scales[candle_values.SCALE_OF[column]]) for column in COLUMNS}
+    scales, units = _python_scales_and_units(row, tick_size, step_size)
 
     assert _sql_scales_and_units(row, tick_size, step_size) == (scales, units)
     for column in COLUMNS:
@@ -72,6 +80,6 @@ def test_postgresql_and_python_store_a_row_alike_and_exactly(row, tick_size, ste
 def test_a_row_on_the_symbols_grid_takes_the_grid_as_scale():
     row = dict.fromkeys(COLUMNS, "12.30000000")
 
-    scales = candle_values.row_scales(row, tick_places=2, step_places=5)
+    scales, _ = _python_scales_and_units(row, "0.01", "0.00001")
 
     assert scales == {"price_scale": 2, "volume_scale": 5, "quote_scale": 7}

@@ -13,7 +13,10 @@ from django.db import migrations, models
 
 from apps.market import candle_values, timescale
 
-VALUES = ("open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume", "taker_buy_quote_volume")
+# In the candle writer's order, the trade count among them.
+VALUES = ("open", "high", "low", "close", "volume", "quote_volume", "trades", "taker_buy_volume",
+          "taker_buy_quote_volume")  # fmt: skip
+DECIMALS = tuple(candle_values.SCALE_OF)
 
 
 def _postgresql(schema_editor) -> None:
@@ -38,7 +41,7 @@ def _postgresql(schema_editor) -> None:
         "ALTER TABLE market_candle "
         + ", ".join(f"ALTER COLUMN {scale} SET NOT NULL" for scale in candle_values.SCALES)
         + ", "
-        + ", ".join(f"ALTER COLUMN {column} TYPE bigint USING {candle_values.units_sql(column)}" for column in VALUES)
+        + ", ".join(f"ALTER COLUMN {column} TYPE bigint USING {candle_values.units_sql(column)}" for column in DECIMALS)
     )
     if compressed:
         timescale.hypertable_create(schema_editor.connection, table="market_candle")
@@ -64,9 +67,9 @@ def _sqlite(apps, schema_editor) -> None:
             scaled = []
             for symbol_id, open_time, *values in batch:
                 tick_places, step_places = grids.get(symbol_id, (0, 0))
-                texts = {column: f"{value:.8f}" for column, value in zip(VALUES, values, strict=True)}
-                stored = candle_values.stored_values(texts, tick_places=tick_places, step_places=step_places)
-                scaled.append((*(stored[column] for column in columns), symbol_id, time(open_time)))
+                texts = tuple(value if column == "trades" else f"{value:.8f}" for column, value in zip(VALUES, values, strict=True))
+                stored = candle_values.stored_row(texts, tick_places=tick_places, step_places=step_places)
+                scaled.append((*stored, symbol_id, time(open_time)))
             cursor.executemany(update, scaled)
 
 
@@ -90,7 +93,7 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[migrations.RunPython(values_to_scaled_integers)],
             state_operations=[
-                *(migrations.AlterField("candle", column, models.BigIntegerField()) for column in VALUES),
+                *(migrations.AlterField("candle", column, models.BigIntegerField()) for column in DECIMALS),
                 migrations.AddField("candle", "price_scale", _integer("Decimal places of open, high, low and close.")),
                 migrations.AddField(
                     "candle", "volume_scale", _integer("Decimal places of volume and taker buy volume.")

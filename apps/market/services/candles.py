@@ -160,9 +160,8 @@ def grid_places(symbol_ids: set[int]) -> dict[int, tuple[int, int]]:
 
 
 def _stored_sqlite(row: CandleRow, grid: tuple[int, int]) -> tuple:
-    values = dict(zip(VALUE_COLUMNS, row[2:], strict=True))
-    stored = candle_values.stored_values(values, tick_places=grid[0], step_places=grid[1])
-    return (row[0], _sqlite_time(row[1]), *(stored[column] for column in STORED_COLUMNS))
+    stored = candle_values.stored_row(row[2:], tick_places=grid[0], step_places=grid[1])
+    return (row[0], _sqlite_time(row[1]), *stored)
 
 
 def _upsert_sqlite(rows: list[CandleRow]) -> int:
