@@ -13,7 +13,8 @@ pytestmark = pytest.mark.timescaledb
 
 VALUES = ("open", "high", "low", "close", "volume", "quote_volume", "trades", "taker_buy_volume",
           "taker_buy_quote_volume")  # fmt: skip
-# As migration 0006 left them: the values as NUMERIC(28,8), one meme coin's volume beyond 8 places in 64 bits.
+# As migration 0006 left them: the values as NUMERIC(28,8), one meme coin's volume beyond 8 places in 64 bits, and a
+# candle of a symbol no longer stored (candles have no foreign key): its own places are its scales.
 NUMERIC_CANDLES = """
 INSERT INTO market_candle (symbol_id, open_time, open, high, low, close, volume, quote_volume, trades,
                            taker_buy_volume, taker_buy_quote_volume)
@@ -25,6 +26,8 @@ UNION ALL
 SELECT symbol.id, TIMESTAMPTZ '2024-01-01', 0.00000068, 0.0000007, 0.00000067, 0.00000069, 987654321098,
        683012.45678912, 4123, 400000000000, 276000.12345678
 FROM market_symbol symbol WHERE symbol.symbol = 'BTTCUSDT'
+UNION ALL
+SELECT 424242, TIMESTAMPTZ '2024-01-01', 100.5, 101, 99.25, 100, 12.34567, 1234.5678, 7, 1.5, 150.25
 """
 SYMBOLS = """
 INSERT INTO market_symbol (symbol, base_asset, quote_asset, status, tick_size, step_size, is_active, is_derived,
@@ -51,11 +54,11 @@ def test_candles_stored_as_numeric_come_out_of_the_migration_with_every_value_eq
 
     assert migrated.returncode == 0, migrated.stderr
     assert query(url, DECODED_VALUES) == before
-    assert len(before) == 20161
+    assert len(before) == 20162
     scales = query(
         url, "SELECT DISTINCT symbol_id, price_scale, volume_scale, quote_scale FROM market_candle ORDER BY 1"
     )
-    assert [scale for _, *scale in scales] == [[2, 5, 7], [8, 0, 8]]
+    assert [scale for _, *scale in scales] == [[2, 5, 7], [8, 0, 8], [2, 5, 4]]
 
 
 SQLITE_SYMBOL = """

@@ -25,17 +25,18 @@ def _postgresql(schema_editor) -> None:
         schema_editor.execute("SELECT remove_compression_policy('market_candle', if_exists => true)")
         schema_editor.execute("SELECT decompress_chunk(c, if_compressed => true) FROM show_chunks('market_candle') c")
         schema_editor.execute("ALTER TABLE market_candle SET (timescaledb.compress = false)")
-    scales = candle_values.scales_sql(tick_size="symbol.tick_size", step_size="symbol.step_size")
     schema_editor.execute(
         "ALTER TABLE market_candle " + ", ".join(f"ADD COLUMN {scale} smallint" for scale in candle_values.SCALES)
     )
+    on_grid = candle_values.scales_sql(tick_size="symbol.tick_size", step_size="symbol.step_size")
     schema_editor.execute(
-        f"""UPDATE market_candle SET {", ".join(f"{scale} = scaled.{scale}" for scale in scales)}
-        FROM (
-            SELECT candle.symbol_id, candle.open_time, {", ".join(f"{sql} AS {scale}" for scale, sql in scales.items())}
-            FROM market_candle candle LEFT JOIN market_symbol symbol ON symbol.id = candle.symbol_id
-        ) scaled
-        WHERE scaled.symbol_id = market_candle.symbol_id AND scaled.open_time = market_candle.open_time"""
+        f"UPDATE market_candle SET {', '.join(f'{scale} = {sql}' for scale, sql in on_grid.items())}"
+        " FROM market_symbol symbol WHERE symbol.id = market_candle.symbol_id"
+    )
+    without_symbol = candle_values.scales_sql(tick_size="NULL", step_size="NULL")
+    schema_editor.execute(
+        f"UPDATE market_candle SET {', '.join(f'{scale} = {sql}' for scale, sql in without_symbol.items())}"
+        " WHERE price_scale IS NULL"
     )
     schema_editor.execute(
         "ALTER TABLE market_candle "
