@@ -23,6 +23,13 @@ SCALE_OF = {
 SCALES = ("price_scale", "volume_scale", "quote_scale")
 
 
+# By scale, the value of one unit (with 8 places, so that a product is NUMERIC with Binance's 8 places) and 10**scale:
+# a constant array's element costs a fraction of computing the power for every value.
+_UNIT_VALUES = f"('{{{','.join(f'{10**-places:.{MAX_PLACES}f}' for places in range(MAX_PLACES + 1))}}}'::numeric[])"
+_POWERS_OF_TEN = f"('{{{','.join(str(10**places) for places in range(MAX_PLACES + 1))}}}'::numeric[])"
+_FLOAT_POWERS_OF_TEN = f"('{{{','.join(str(10**places) for places in range(MAX_PLACES + 1))}}}'::float8[])"
+
+
 def decoded_sql(column: str, *, vendor: str, alias: str = "", as_float: bool = False) -> str:
     """SQL for a stored value as the exchange's decimal (NUMERIC with 8 places), or as double precision.
 
@@ -32,17 +39,20 @@ def decoded_sql(column: str, *, vendor: str, alias: str = "", as_float: bool = F
     if vendor != "postgresql":
         return f"({units} * 1.0 / POWER(10, {scale}))"  # SQLite: floats, rounded to 8 places when read
     if as_float:
-        return f"({units}::float8 / (10::float8 ^ {scale}))"
-    return f"round({units} * 10::numeric ^ (-{scale}), {MAX_PLACES})"
+        return f"({units}::float8 / {_FLOAT_POWERS_OF_TEN}[{scale} + 1])"
+    return f"({units} * {_UNIT_VALUES}[{scale} + 1])"
 
 
 def _scale_sql(columns: tuple[str, ...], grid_places: str) -> str:
     own_places = ", ".join(f"min_scale({column})" for column in columns)
     integer_digits = ", ".join(f"length(trunc({column})::text)" for column in columns)
-    return (
-        f"least({MAX_PLACES}, greatest({own_places},"
-        f" least(coalesce({grid_places}, 0), {MAX_DIGITS} - greatest({integer_digits}))))"
+    grid = f"coalesce({grid_places}, 0)"
+    # Below 10**10 every grid (at most 8 places) fits: the digits are counted (as text, slow) only above.
+    fitting_grid = (
+        f"CASE WHEN greatest({', '.join(columns)}) < {10 ** (MAX_DIGITS - MAX_PLACES)} THEN {grid}"
+        f" ELSE least({grid}, {MAX_DIGITS} - greatest({integer_digits})) END"
     )
+    return f"least({MAX_PLACES}, greatest({own_places}, {fitting_grid}))"
 
 
 def scales_sql(*, tick_size: str, step_size: str) -> dict[str, str]:
@@ -56,8 +66,9 @@ def scales_sql(*, tick_size: str, step_size: str) -> dict[str, str]:
 
 
 def units_sql(column: str) -> str:
-    """SQL for a NUMERIC value as the integer stored, given its row's scales by name."""
-    return f"round({column} * 10::numeric ^ {SCALE_OF[column]})::bigint"
+    """SQL for a NUMERIC value as the integer stored, given its row's scales by name (the cast rounds half away from
+    zero, as units() does)."""
+    return f"({column} * {_POWERS_OF_TEN}[{SCALE_OF[column]} + 1])::bigint"
 
 
 def places(value: Decimal | str) -> int:

@@ -59,6 +59,7 @@ SELECT symbol_id, TIMESTAMPTZ 'epoch' + open_ms * INTERVAL '1 millisecond',
 FROM (
     SELECT staged.*, {", ".join(f"{sql} AS {scale}" for scale, sql in _SCALES.items())}
     FROM candle_staging staged LEFT JOIN market_symbol symbol ON symbol.id = staged.symbol_id
+    OFFSET 0  -- computed once a row: flattened, each scale would be computed again for every value that uses it
 ) scaled
 {_on_conflict("market_candle", STORED_COLUMNS)}
 """
