@@ -5,7 +5,6 @@ import json
 import statistics
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from bench.common import bench_database, write_result
 
@@ -42,15 +41,22 @@ def _ours(messages: list[str], symbols: dict[str, int]) -> float:
 
 
 def _orm_per_message(messages: list[str], symbols: dict[str, int]) -> float:
+    """One model instance saved per message, its values made the stored integers by the writer's Python rule."""
+    from apps.market import candle_values
     from apps.market.models import Candle
+    from apps.market.services.candles import STORED_COLUMNS, grid_places
 
+    places = grid_places(set(symbols.values()))
     started = time.perf_counter()
     for text in messages:
         kline = json.loads(text)["data"]["k"]
-        Candle(symbol_id=symbols[kline["s"]], open_time=datetime.fromtimestamp(kline["t"] / 1000, UTC),
-               open=Decimal(kline["o"]), high=Decimal(kline["h"]), low=Decimal(kline["l"]), close=Decimal(kline["c"]),
-               volume=Decimal(kline["v"]), quote_volume=Decimal(kline["q"]), trades=kline["n"],
-               taker_buy_volume=Decimal(kline["V"]), taker_buy_quote_volume=Decimal(kline["Q"])).save()  # fmt: skip
+        symbol_id = symbols[kline["s"]]
+        values = (kline["o"], kline["h"], kline["l"], kline["c"], kline["v"], kline["q"], kline["n"], kline["V"],
+                  kline["Q"])  # fmt: skip
+        tick_places, step_places = places[symbol_id]
+        stored = candle_values.stored_row(values, tick_places=tick_places, step_places=step_places)
+        Candle(symbol_id=symbol_id, open_time=datetime.fromtimestamp(kline["t"] / 1000, UTC),
+               **dict(zip(STORED_COLUMNS, stored, strict=True))).save()  # fmt: skip
     return len(messages) / (time.perf_counter() - started)
 
 
