@@ -23,8 +23,13 @@ def test_the_matrix_is_numpys_correlation_of_the_last_window_log_returns(client)
 
 
 @pytest.fixture
-def btc_eth():
-    shift = up_to_the_hour_shift()
+def shift() -> int:
+    """One shift for every symbol a test stores: computed again, it moves by an hour when an hour turns between."""
+    return up_to_the_hour_shift()
+
+
+@pytest.fixture
+def btc_eth(shift):
     return store("BTCUSDT", shift=shift), store("ETHUSDT", shift=shift)
 
 
@@ -47,8 +52,8 @@ def test_bad_input_is_a_400_naming_the_parameter(client, btc_eth, query, field, 
     assert words in " ".join(response.json()["error"]["fields"][field])
 
 
-def test_a_symbol_with_constant_returns_is_a_400_naming_it(client, btc_eth):
-    store("BNBUSDT", shift=up_to_the_hour_shift(), flat_hours=14 * 24)
+def test_a_symbol_with_constant_returns_is_a_400_naming_it(client, btc_eth, shift):
+    store("BNBUSDT", shift=shift, flat_hours=14 * 24)
 
     response = client.get("/api/v1/analytics/correlation/?symbols=BTCUSDT,BNBUSDT,ETHUSDT")
 
