@@ -68,7 +68,9 @@ def _sqlite(apps, schema_editor) -> None:
             scaled = []
             for symbol_id, open_time, *values in batch:
                 tick_places, step_places = grids.get(symbol_id, (0, 0))
-                texts = tuple(value if column == "trades" else f"{value:.8f}" for column, value in zip(VALUES, values, strict=True))
+                texts = tuple(
+                    value if column == "trades" else f"{value:.8f}" for column, value in zip(VALUES, values, strict=True)
+                )
                 stored = candle_values.stored_row(texts, tick_places=tick_places, step_places=step_places)
                 scaled.append((*stored, symbol_id, time(open_time)))
             cursor.executemany(update, scaled)
