@@ -73,7 +73,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # JIT compiles a plan whose estimated cost is high: on a hypertable of many chunks that is every query, and
     # compiling took seconds for reads that run in milliseconds (klines of 1m with 62 weekly chunks: 9 s, 0.6 s off).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()  # after any the DATABASE_URL gives
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Set when the database has the TimescaleDB extension: hypertable, compression, retention and time_bucket.
