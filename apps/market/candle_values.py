@@ -128,3 +128,48 @@ def fits(texts: tuple[str, ...]) -> bool:
         max(_integer_digits(text) for text in texts) + min(MAX_PLACES, max(places(text) for text in texts))
         <= MAX_DIGITS
     )
+
+
+_AGGREGATES = {"high": "max", "low": "min", "volume": "sum", "quote_volume": "sum", "trades": "sum",
+               "taker_buy_volume": "sum", "taker_buy_quote_volume": "sum"}  # fmt: skip
+# How a group's open and close are taken: in the same pass, by TimescaleDB's first() and last() or by ordering each
+# group's values; or not at all (the caller looks them up by the group's first_time and last_time).
+_OPEN_CLOSE = {
+    "first_last": ("first(open, open_time) AS open, last(close, open_time) AS close",
+                   "first({open}, first_time) AS open, last({close}, last_time) AS close"),
+    "ordered": ("(array_agg(open ORDER BY open_time))[1] AS open,"
+                " (array_agg(close ORDER BY open_time DESC))[1] AS close",
+                "(array_agg({open} ORDER BY first_time))[1] AS open,"
+                " (array_agg({close} ORDER BY last_time DESC))[1] AS close"),
+}  # fmt: skip
+
+
+def rollup_sql(*, keys: dict[str, str], rows: str, open_close: str | None) -> str:
+    """PostgreSQL rolling stored candles up per `keys` ({name: expression}) into the exchange's decimals.
+
+    `rows` is the FROM and WHERE of the candles. Columns: the keys' names, first_time, last_time, open and close
+    (unless `open_close` is None; else "first_last" or "ordered", see _OPEN_CLOSE), high, low, volume, quote_volume,
+    trades, taker_buy_volume, taker_buy_quote_volume. The integers are aggregated within each group of equal scales
+    (a symbol's scales change only when its values outgrow them, so a key has one group almost always) and decoded
+    once per group: summing NUMERIC values row by row cost several times as much.
+    """
+    inner_keys = [*(f"{expression} AS {name}" for name, expression in keys.items()), *SCALES]
+    aggregates = [f"{function}({column}) AS {column}" for column, function in _AGGREGATES.items()]
+    decoded = {column: decoded_sql(column, vendor="postgresql") for column in SCALE_OF} | {"trades": "trades"}
+    outer = [f"{function}({decoded[column]}) AS {column}" for column, function in _AGGREGATES.items()]
+    if open_close is not None:
+        inner_open_close, outer_open_close = _OPEN_CLOSE[open_close]
+        aggregates.insert(0, inner_open_close)
+        outer.insert(0, outer_open_close.format(open=decoded["open"], close=decoded["close"]))
+    group_by = ", ".join(keys)
+    return f"""
+        SELECT {"".join(f"{name}, " for name in keys)}min(first_time) AS first_time, max(last_time) AS last_time,
+               {", ".join(outer)}
+        FROM (
+            SELECT {", ".join(inner_keys)}, min(open_time) AS first_time, max(open_time) AS last_time,
+                   {", ".join(aggregates)}
+            FROM {rows}
+            GROUP BY {", ".join(str(position) for position in range(1, len(inner_keys) + 1))}
+        ) scale_group
+        {f"GROUP BY {group_by}" if group_by else ""}
+    """

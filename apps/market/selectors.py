@@ -10,7 +10,7 @@ from django.db.models import F, Max, Min, Window
 from django.db.models.functions import Lead
 
 from apps.market import timescale
-from apps.market.candle_values import decoded_sql
+from apps.market.candle_values import decoded_sql, rollup_sql
 from apps.market.intervals import HOUR_MS, Interval, datetime_from_ms, ms_from_datetime
 from apps.market.models import Candle, ExchangeGap, Symbol
 
@@ -36,22 +36,28 @@ def _origin(interval: Interval) -> str:
     return datetime_from_ms(interval.origin_ms).isoformat()
 
 
+def _bucket_sql(interval: Interval) -> str:
+    """PostgreSQL's timestamp at which the candle's bucket opens, aligned as Binance aligns its candles."""
+    if interval.is_monthly:
+        return "date_trunc('month', open_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    if settings.TIMESCALEDB:
+        return timescale.time_bucket_sql(width=f"{interval.ms} milliseconds", column="open_time",
+                                         origin=_origin(interval))  # fmt: skip
+    return f"date_bin(INTERVAL '{interval.ms} milliseconds', open_time, TIMESTAMPTZ '{_origin(interval)}')"
+
+
 def _bucket_epoch_sql(interval: Interval) -> str:
-    """SQL for the epoch second at which the candle's bucket opens, aligned as Binance aligns its candles."""
+    """SQL for the epoch second at which the candle's bucket opens."""
     if connection.vendor == "sqlite":
         if interval.is_monthly:
             return "CAST(strftime('%%s', strftime('%%Y-%%m-01', open_time)) AS INTEGER)"
         epoch = "CAST(strftime('%%s', open_time) AS INTEGER)"
         return f"({epoch} - (({epoch} - {interval.origin_ms // 1000}) %% {interval.ms // 1000}))"
-    if interval.is_monthly:
-        bucket = "date_trunc('month', open_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-    elif settings.TIMESCALEDB:
-        bucket = timescale.time_bucket_sql(
-            width=f"{interval.ms} milliseconds", column="open_time", origin=_origin(interval)
-        )
-    else:
-        bucket = f"date_bin(INTERVAL '{interval.ms} milliseconds', open_time, TIMESTAMPTZ '{_origin(interval)}')"
-    return f"CAST(extract(epoch FROM {bucket}) AS bigint)"
+    return _epoch_sql(_bucket_sql(interval))
+
+
+def _epoch_sql(timestamp: str) -> str:
+    return f"CAST(extract(epoch FROM {timestamp}) AS bigint)"
 
 
 SOURCE_ROW_MS = {"market_candle": 60_000, "market_hourlycandle": HOUR_MS}
@@ -70,19 +76,52 @@ def _value_sql(table: str, column: str, *, as_float: bool = False) -> str:
     return f"{column}::float8" if as_float else column
 
 
-def _open_close_sql(table: str) -> tuple[str, str, str]:
-    """How each bucket's open and close are found: (the bucket's aggregates, open, close) in klines_aggregate_sql.
+def _minutes_aggregate_sql(interval: Interval, symbols: str) -> str:
+    """PostgreSQL's buckets of stored minutes: their integers aggregated, then decoded (candle_values.rollup_sql).
 
-    TimescaleDB's first() and last() take them in the same pass as the sums. Plain PostgreSQL looks up the bucket's
-    first and last rows by primary key (a correlated subquery, so that no planner estimate can turn it into a scan):
-    far cheaper than ordering its rows through array_agg. On a hypertable each of those lookups would pay run-time
-    chunk exclusion over every chunk, seconds for a 1000-candle read.
+    TimescaleDB's first() and last() take each bucket's open and close in the same pass. Plain PostgreSQL looks them up
+    afterwards by primary key (the outer query): far cheaper than ordering every bucket's rows. Grouped by timestamp,
+    each bucket's epoch is computed once, not for each of its minutes.
     """
-    open_, close = _value_sql(table, "open"), _value_sql(table, "close")
+    rolled_up = rollup_sql(
+        keys={"symbol_id": "symbol_id", "bucket_start": _bucket_sql(interval)},
+        rows=f"market_candle WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s",
+        open_close="first_last" if settings.TIMESCALEDB else None,
+    )
+    return f"SELECT rolled_up.*, {_epoch_sql('bucket_start')} AS bucket FROM ({rolled_up}) rolled_up"
+
+
+def _buckets_sql(table: str, interval: Interval, symbols: str) -> str:
+    """Each bucket's aggregates (with first_time and last_time on plain PostgreSQL: where its open and close are)."""
+    if table == "market_candle" and connection.vendor == "postgresql":
+        return _minutes_aggregate_sql(interval, symbols)
+    value = functools.partial(_value_sql, table)
+    open_close = (
+        f"first({value('open')}, open_time) AS open, last({value('close')}, open_time) AS close"
+        if settings.TIMESCALEDB
+        else "min(open_time) AS first_time, max(open_time) AS last_time"
+    )
+    return f"""
+        SELECT symbol_id, {_bucket_epoch_sql(interval)} AS bucket, {open_close}, max({value("high")}) AS high,
+               min({value("low")}) AS low, sum({value("volume")}) AS volume,
+               sum({value("quote_volume")}) AS quote_volume, sum(trades) AS trades,
+               sum({value("taker_buy_volume")}) AS taker_buy_volume,
+               sum({value("taker_buy_quote_volume")}) AS taker_buy_quote_volume
+        FROM {table}
+        WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s
+        GROUP BY 1, 2
+    """
+
+
+def _open_close_sql(table: str) -> tuple[str, str]:
+    """A bucket's open and close: aggregated with it on TimescaleDB; on plain PostgreSQL its first and last rows,
+    looked up by primary key (a correlated subquery, so that no planner estimate can turn it into a scan). On a
+    hypertable each of those lookups would pay run-time chunk exclusion over every chunk, seconds for 1000 candles.
+    """
     if settings.TIMESCALEDB:
-        return f"first({open_}, open_time) AS open, last({close}, open_time) AS close", "b.open", "b.close"
+        return "b.open", "b.close"
+    open_, close = _value_sql(table, "open"), _value_sql(table, "close")
     return (
-        "min(open_time) AS first_time, max(open_time) AS last_time",
         f"(SELECT {open_} FROM {table} WHERE symbol_id = b.symbol_id AND open_time = b.first_time)",
         f"(SELECT {close} FROM {table} WHERE symbol_id = b.symbol_id AND open_time = b.last_time)",
     )
@@ -91,20 +130,9 @@ def _open_close_sql(table: str) -> tuple[str, str, str]:
 def klines_aggregate_sql(interval: Interval, symbol_count: int) -> str:
     """Candles of `interval` for some symbols between two open times; parameters: the symbol ids, start, end."""
     table = _source_table(interval)
-    symbols = ", ".join(["%s"] * symbol_count)
-    open_close, open_, close = _open_close_sql(table)
-    value = functools.partial(_value_sql, table)
+    open_, close = _open_close_sql(table)
     return f"""
-        WITH buckets AS (
-            SELECT symbol_id, {_bucket_epoch_sql(interval)} AS bucket, {open_close}, max({value("high")}) AS high,
-                   min({value("low")}) AS low, sum({value("volume")}) AS volume,
-                   sum({value("quote_volume")}) AS quote_volume, sum(trades) AS trades,
-                   sum({value("taker_buy_volume")}) AS taker_buy_volume,
-                   sum({value("taker_buy_quote_volume")}) AS taker_buy_quote_volume
-            FROM {table}
-            WHERE symbol_id IN ({symbols}) AND open_time >= %s AND open_time < %s
-            GROUP BY 1, 2
-        )
+        WITH buckets AS ({_buckets_sql(table, interval, ", ".join(["%s"] * symbol_count))})
         SELECT b.symbol_id, b.bucket, {open_}, b.high, b.low, {close}, b.volume, b.quote_volume, b.trades,
                b.taker_buy_volume, b.taker_buy_quote_volume
         FROM buckets b

@@ -1,10 +1,14 @@
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import psycopg2
 import pytest
+from django.db import connection
 
 from apps.market.models import Candle, HourlyCandle
 from apps.market.services.candles import candles_upsert
+from tests.conftest import wait_until
 from tests.market.factories import SymbolFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timescaledb]
@@ -112,3 +116,85 @@ def test_rewriting_unchanged_candles_leaves_the_roll_up_untouched():
     candles_upsert(rows=rows)
 
     assert HourlyCandle.objects.get().trades == 0
+
+
+def _varied_row(symbol_id: int, minute: int, volume: str | None = None) -> tuple:
+    return (symbol_id, START_MS + minute * 60_000, f"{7000 + minute}.01", f"{7100 + minute % 7}.5",
+            f"{6900 - minute % 5}.25", f"{7001 + minute}.99", volume or f"{minute + 1}.123456", f"{minute * 1000}.5",
+            minute + 1, f"{minute}.5", f"{minute * 400}.25")  # fmt: skip
+
+
+def _roll_up_values(symbol) -> tuple:
+    hour = HourlyCandle.objects.get(symbol=symbol)
+    return (hour.open, hour.high, hour.low, hour.close, hour.volume, hour.quote_volume, hour.trades,
+            hour.taker_buy_volume, hour.taker_buy_quote_volume)  # fmt: skip
+
+
+def test_minutes_written_one_at_a_time_roll_up_as_one_batch_of_them_does():
+    live, batch = SymbolFactory(), SymbolFactory()
+    for minute in range(60):
+        candles_upsert(rows=[_varied_row(live.id, minute)])
+
+    candles_upsert(rows=[_varied_row(batch.id, minute) for minute in range(60)])
+
+    assert _roll_up_values(live) == _roll_up_values(batch)
+
+
+def test_a_minute_stored_after_later_ones_of_its_hour_gives_the_hour_its_open():
+    symbol = SymbolFactory()
+    for minute in range(1, 60):
+        candles_upsert(rows=[_varied_row(symbol.id, minute)])
+
+    candles_upsert(rows=[_varied_row(symbol.id, 0)])
+
+    hour = HourlyCandle.objects.get()
+    assert (hour.open, hour.close) == (Decimal("7000.01"), Decimal("7060.99"))
+    assert hour.trades == sum(range(1, 61))
+
+
+def test_a_corrected_minute_counts_once_in_the_roll_up():
+    symbol = SymbolFactory()
+    for minute in range(60):
+        candles_upsert(rows=[_varied_row(symbol.id, minute, volume="1")])
+
+    candles_upsert(rows=[_varied_row(symbol.id, 59, volume="2")])
+
+    assert HourlyCandle.objects.get().volume == 61
+
+
+def _a_writer_waits_on_a_lock() -> bool:
+    observer = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with observer.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+    finally:
+        observer.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_candle_another_writer_stores_in_between_is_overwritten_not_an_error():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's writer: SQLite has one writer at a time")
+    symbol = SymbolFactory(tick_size=Decimal("0.01"), step_size=Decimal("0.000001"))
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:  # stored, not yet committed: invisible to the batch's check
+            cursor.execute(
+                "INSERT INTO market_candle (symbol_id, open_time, open, high, low, close, volume, quote_volume, trades,"
+                " taker_buy_volume, taker_buy_quote_volume, price_scale, volume_scale, quote_scale)"
+                " VALUES (%s, %s, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0)",
+                [symbol.id, datetime(2020, 1, 1, tzinfo=UTC)],
+            )
+        batch = threading.Thread(target=lambda: (candles_upsert(rows=[_row(symbol.id, 0), _row(symbol.id, 1)]),
+                                                 connection.close()))  # fmt: skip
+        batch.start()
+        assert wait_until(_a_writer_waits_on_a_lock, timeout=30)
+        other.commit()
+        batch.join(timeout=60)
+    finally:
+        other.close()
+
+    assert not batch.is_alive()
+    assert [candle.decimals()["close"] for candle in Candle.objects.order_by("open_time")] == [Decimal("7186.68")] * 2
+    assert HourlyCandle.objects.get().trades == 2 * 493

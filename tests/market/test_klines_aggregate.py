@@ -114,3 +114,35 @@ def test_without_start_it_returns_the_latest_candles_up_to_the_limit():
     klines = _aggregate(symbol, "1h", end_ms=int(minutes[-1][0]), limit=3)
 
     assert [datetime.fromtimestamp(k[0] / 1000, UTC).hour for k in klines] == [7, 8, 9]
+
+
+def _by_bucket(rows: list[list], bucket_ms: int) -> list[tuple]:
+    """What Binance's candles of `bucket_ms` are, from the minutes: first open, extremes, last close, sums."""
+    buckets = {}
+    for row in rows:
+        buckets.setdefault(int(row[0]) // bucket_ms * bucket_ms, []).append(row)
+    return [
+        (start, Decimal(minutes[0][1]), max(Decimal(m[2]) for m in minutes), min(Decimal(m[3]) for m in minutes),
+         Decimal(minutes[-1][4]), sum(Decimal(m[5]) for m in minutes), start + bucket_ms - 1,
+         sum(Decimal(m[7]) for m in minutes), sum(int(m[8]) for m in minutes), sum(Decimal(m[9]) for m in minutes),
+         sum(Decimal(m[10]) for m in minutes))
+        for start, minutes in sorted(buckets.items())
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("interval", ["15m", "1h"])
+def test_minutes_stored_at_different_scales_roll_up_exactly(interval):
+    symbol = SymbolFactory(tick_size=Decimal("0.01"), step_size=Decimal("0.00001"))
+    minutes = _flat_minutes(datetime(2024, 1, 1, tzinfo=UTC), 120)
+    # Values finer than the symbol's grid give their minute a finer scale than its neighbours'.
+    minutes[0][1] = "10.005"  # the open of every bucket's first minute is taken from a scale of its own
+    minutes[44][4] = "10.4999"  # and so is a close
+    minutes[30][2] = "11.125"
+    minutes[75][3] = "8.99999999"
+    minutes[45][5], minutes[45][9] = "1.00000051", "0.50000001"
+    minutes[100][7], minutes[100][10] = "10.12345678", "5.00000009"
+    _store(symbol, minutes)
+
+    klines = _aggregate(symbol, interval, start_ms=int(minutes[0][0]))
+
+    assert klines == _by_bucket(minutes, INTERVALS[interval].ms)
