@@ -119,7 +119,8 @@ def synthetic_rows(*, symbol_id: int, index: int, start_ms: int, minutes: int, f
     """Minutes [first, minutes) of symbol `index`'s series from `start_ms` as CandleRows (seeded numpy, vectorised).
 
     A log-normal random walk on the tick grid (open = previous close; low <= open, close <= high), log-normal volume
-    on the step grid, quote volume about price x volume, taker buy volume <= volume. The walk depends only on
+    on the step grid, quote volume close x volume (on the tick x step grid, as Binance's sums of price x quantity are),
+    taker buy volume <= volume. The walk depends only on
     (index, start_ms), so a later `first` continues the same series exactly.
     """
     import numpy as np
@@ -146,7 +147,8 @@ def synthetic_rows(*, symbol_id: int, index: int, start_ms: int, minutes: int, f
         return _eight_decimals(count_units[part])
 
     def quote_units(volume_steps):
-        return _eight_decimals(np.rint(price[part] * volume_steps[part] * step).astype(np.int64))
+        # Binance's quote volume is a sum of price x quantity: on the grid of tick x step, never finer.
+        return _eight_decimals(close[part] * volume_steps[part] * (tick * step // _EIGHT))
 
     return list(
         zip(

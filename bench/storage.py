@@ -122,6 +122,23 @@ def _compress(hypertables: set[str]) -> dict:
     return stats
 
 
+def _compressed_bytes_by_column(candles: int) -> dict[str, float]:
+    """Bytes per candle of each column of market_candle's compressed chunks: where the compressed size goes."""
+    from apps.market.services.candles import STORED_COLUMNS
+
+    chunks = _sql(
+        "SELECT format('%I.%I', chunk.schema_name, chunk.table_name) FROM _timescaledb_catalog.chunk chunk"
+        " JOIN _timescaledb_catalog.hypertable compressed ON compressed.id = chunk.hypertable_id"
+        " JOIN _timescaledb_catalog.hypertable candles ON candles.compressed_hypertable_id = compressed.id"
+        " WHERE candles.table_name = 'market_candle' AND NOT chunk.dropped"
+    )
+    columns = ("open_time", *STORED_COLUMNS)
+    sizes = ", ".join(f"coalesce(sum(pg_column_size({column})), 0)" for column in columns)
+    totals = [sum(sizes) for sizes in zip(*(_sql(f"SELECT {sizes} FROM {chunk}")[0] for (chunk,) in chunks),
+                                          strict=True)]  # fmt: skip
+    return {column: round(total / candles, 2) for column, total in zip(columns, totals, strict=True)}
+
+
 def _compressed_candles() -> int:
     """Candles in compressed chunks: every symbol has every minute up to the newest chunk."""
     (newest,) = _sql("SELECT max(range_start) FROM timescaledb_information.chunks WHERE hypertable_name = %s",
@@ -145,7 +162,8 @@ def _sizes(candles: int, *, compress: bool) -> dict:
     started = time.perf_counter()
     stats = _compress(hypertables)
     seconds = round(time.perf_counter() - started, 1)
-    compressed = sum(table["bytes_after"] for table in stats.values()) / _compressed_candles()
+    compressed_candles = _compressed_candles()
+    compressed = sum(table["bytes_after"] for table in stats.values()) / compressed_candles
     after = _bytes(hypertables)
     extrapolated = compressed * (PRODUCTION_CANDLES - HOT_CANDLES) + figures["bytes_per_candle"] * HOT_CANDLES
     return {
@@ -153,6 +171,7 @@ def _sizes(candles: int, *, compress: bool) -> dict:
         "bytes_per_candle_compressed": round(compressed, 1),
         "extrapolated_2y_450_symbols_gb": round(extrapolated / 1e9, 1),
         "compression": stats,
+        "compressed_bytes_per_candle_by_column": _compressed_bytes_by_column(compressed_candles),
         "compress_seconds": seconds,
         "bytes_after_compression": after,
         "bytes_per_candle_after_compression": round(sum(after.values()) / candles, 1),
