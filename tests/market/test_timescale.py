@@ -23,7 +23,7 @@ def test_the_candle_table_becomes_a_hypertable_on_open_time_keeping_its_primary_
 
     assert statements[1] == (
         "SELECT create_hypertable('market_candle', by_range('open_time', INTERVAL '7 days'),"
-        " migrate_data => true, if_not_exists => true)"
+        " create_default_indexes => false, migrate_data => true, if_not_exists => true)"
     )
     assert not any("DROP CONSTRAINT" in statement for statement in statements)
 
@@ -78,6 +78,24 @@ def test_the_migrated_time_series_tables_are_compressed_hypertables():
             ("market_candle", True),
             ("market_hourlycandle", True),
         ]
+
+
+@pytest.mark.django_db
+@on_timescaledb
+def test_the_hypertables_are_indexed_as_on_plain_postgresql_for_reads_by_symbol():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN ('market_candle', 'market_hourlycandle')"
+            " ORDER BY 1, 2"
+        )
+        indexes = cursor.fetchall()
+
+    # No time index of TimescaleDB's beside the primary keys: see timescale.hypertable_sql.
+    assert [(table, definition.split(" USING ")[1]) for table, definition in indexes] == [
+        ("market_candle", "brin (open_time)"),
+        ("market_candle", "btree (symbol_id, open_time)"),
+        ("market_hourlycandle", "btree (symbol_id, open_time)"),
+    ]
 
 
 def test_indicator_history_is_compressed_per_symbol_and_timeframe():

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, connection, transaction
 
 from apps.market import candle_values
-from apps.market.candle_values import SCALES, decoded_sql, rollup_sql, scales_sql, units_sql
+from apps.market.candle_values import SCALES, rollup_sql, scales_sql, units_sql
 from apps.market.intervals import HOUR_MS, datetime_from_ms
 from apps.market.klines import CandleRow
 from apps.market.models import Symbol
@@ -84,6 +84,10 @@ def _staging_insert(on_conflict: str) -> str:
 _STAGING_UPSERT = _staging_insert(_on_conflict("market_candle", STORED_COLUMNS))
 _STAGING_INSERT = _staging_insert("")
 # Whether the database may hold a candle of the batch already: one primary-key range probe per symbol.
+#
+# Every probe of the candles below is a subquery with LIMIT: the planner has to run it for each row, by primary key,
+# whatever it estimates. As EXISTS or a join, a table that grew since its last ANALYZE (a fresh database fills
+# minutes before autovacuum looks) was hashed whole, hundreds of milliseconds a batch.
 _ANY_STORED = f"""
 SELECT EXISTS (
     SELECT FROM (
@@ -92,43 +96,41 @@ SELECT EXISTS (
         FROM candle_staging
         GROUP BY 1
     ) batch
-    WHERE EXISTS (
-        SELECT FROM market_candle stored
+    WHERE (
+        SELECT true FROM market_candle stored
         WHERE stored.symbol_id = batch.symbol_id AND stored.open_time >= batch.first_time
           AND stored.open_time <= batch.last_time AND {_IN_BATCH.format(alias="stored")}
+        LIMIT 1
     )
 )
 """
 
 
-def _minute_sql(column: str) -> str:
-    return column if column == "trades" else decoded_sql(column, vendor="postgresql", alias="minute.")
-
-
 # The live case: an hour that got one new minute, later than every minute it held, takes it into its stored roll-up
-# (or starts with it): the cost of the batch, not of the hour's 60 minutes. Returns the hours it folded.
+# (or starts with it): the cost of the batch, not of the hour's 60 minutes, and the minute's values straight from the
+# batch. Returns the hours it folded.
 _HOURLY_APPEND = f"""
 INSERT INTO market_hourlycandle (symbol_id, open_time, {_VALUES})
-SELECT minute.symbol_id, appended.hour, {", ".join(_minute_sql(column) for column in VALUE_COLUMNS)}
+SELECT staged.symbol_id, appended.hour, {", ".join(f"staged.{column}" for column in VALUE_COLUMNS)}
 FROM unnest(%(symbol_ids)s::integer[], %(hours)s::timestamptz[], %(minutes)s::timestamptz[])
      AS appended(symbol_id, hour, minute)
-JOIN market_candle minute ON minute.symbol_id = appended.symbol_id AND minute.open_time = appended.minute
-     AND {_IN_BATCH.format(alias="minute")}
-WHERE NOT EXISTS (
-    SELECT FROM market_candle later
-    WHERE later.symbol_id = appended.symbol_id AND later.open_time > appended.minute
-      AND later.open_time < appended.hour + INTERVAL '1 hour' AND {_IN_BATCH.format(alias="later")}
-) AND (
-    EXISTS (
-        SELECT FROM market_hourlycandle stored
+JOIN candle_staging staged ON staged.symbol_id = appended.symbol_id
+     AND TIMESTAMPTZ 'epoch' + staged.open_ms * INTERVAL '1 millisecond' = appended.minute
+CROSS JOIN LATERAL (
+    SELECT max(other.open_time) AS open_time FROM market_candle other
+    WHERE other.symbol_id = appended.symbol_id AND other.open_time >= appended.hour
+      AND other.open_time < appended.hour + INTERVAL '1 hour' AND other.open_time <> appended.minute
+      AND {_IN_BATCH.format(alias="other")}
+) last_other
+WHERE CASE
+    WHEN last_other.open_time IS NULL THEN true  -- the hour's first minute
+    ELSE last_other.open_time < appended.minute AND (
+        SELECT true FROM market_hourlycandle stored  -- else minutes were stored without their roll-up
         WHERE stored.symbol_id = appended.symbol_id AND stored.open_time = appended.hour
           AND {_IN_BATCH.format(alias="stored")}
-    ) OR NOT EXISTS (  -- no roll-up yet: it starts here, unless minutes were stored without one
-        SELECT FROM market_candle earlier
-        WHERE earlier.symbol_id = appended.symbol_id AND earlier.open_time >= appended.hour
-          AND earlier.open_time < appended.minute AND {_IN_BATCH.format(alias="earlier")}
+        LIMIT 1
     )
-)
+END
 ON CONFLICT (symbol_id, open_time) DO UPDATE SET
     high = greatest(market_hourlycandle.high, excluded.high), low = least(market_hourlycandle.low, excluded.low),
     close = excluded.close, {", ".join(f"{column} = market_hourlycandle.{column} + excluded.{column}"
