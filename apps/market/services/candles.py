@@ -1,9 +1,10 @@
 """The candle writer: the one way candles get into the database.
 
-PostgreSQL: COPY into a session-local staging table, then one INSERT ... ON CONFLICT upsert (Zulip measured this
-kind of set-based write at 15x the ORM) that turns the exchange's decimals into the stored integers and scales
-(apps.market.candle_values), and the hourly roll-up of the touched hours refreshed in the same transaction.
-SQLite (the embedded default): executemany of the same upsert, the integers computed in Python, no roll-up.
+PostgreSQL: COPY into a session-local staging table, then one set-based INSERT (Zulip measured this kind of write at
+15x the ORM; ON CONFLICT only when some of the batch may be stored already) that turns the exchange's decimals into
+the stored integers and scales (apps.market.candle_values), and the hourly roll-up of the hours it wrote brought up
+to date in the same transaction. SQLite (the embedded default): executemany of the upsert, the integers computed in
+Python, no roll-up.
 Both only rewrite a row whose values differ, so writing the same candles twice changes nothing.
 """
 
