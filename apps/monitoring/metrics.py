@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import REGISTRY, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
 from apps.monitoring.selectors import queue_lengths, streamer_statuses, task_runs
@@ -53,14 +53,27 @@ def _streamer() -> Iterator[Metric]:
     )
     dropped = CounterMetricFamily(
         "screener_streamer_messages_dropped",
-        "Messages dropped (invalid, duplicate, out of order, publication backlog), by streamer shard.",
+        "Messages dropped, by streamer shard and reason (duplicate, out_of_order, invalid, unknown_symbol, "
+        "error_reply, publication_backlog).",
+        labels=["shard", "reason"],
+    )
+    repairs = SummaryMetricFamily(
+        "screener_streamer_repair_duration_seconds",
+        "REST repairs of the minutes a stream missed (after a (re)connect, or a hole noticed), by streamer shard.",
         labels=["shard"],
     )
+    repaired = CounterMetricFamily(
+        "screener_streamer_repaired_minutes", "Candles stored by REST repairs, by streamer shard.", labels=["shard"]
+    )
     for shard, status in streamer_statuses().items():
-        if status is not None:
-            received.add_metric([shard], status["received"])
-            dropped.add_metric([shard], status["dropped"])
-    yield from (received, dropped)
+        if status is None:
+            continue
+        received.add_metric([shard], status["received"])
+        for reason, count in sorted(status["dropped"].items()):
+            dropped.add_metric([shard, reason], count)
+        repairs.add_metric([shard], count_value=status["repairs"]["runs"], sum_value=status["repairs"]["seconds"])
+        repaired.add_metric([shard], status["repairs"]["minutes"])
+    yield from (received, dropped, repairs, repaired)
 
 
 def _task_runs() -> Iterator[Metric]:

@@ -106,7 +106,25 @@ def streamer_check() -> Check:
         return Check(Status.NONE_YET, f"no message from Binance yet on shard {', '.join(silent)}")
     # Each shard streams its own symbols: the one that heard from Binance longest ago speaks for the streamer.
     shard, heartbeat = min(((shard, status["heartbeat"]) for shard, status in statuses.items()), key=lambda s: s[1])
-    return _aged(time.time() - heartbeat, settings.HEALTH_STREAMER_MAX_AGE_SECONDS, f"shard {shard}: last message")
+    heard = _aged(time.time() - heartbeat, settings.HEALTH_STREAMER_MAX_AGE_SECONDS, f"shard {shard}: last message")
+    if not heard.healthy:
+        return heard
+    # Messages arriving are not enough: the shard whose stored candles lag furthest behind the exchange's clock
+    # speaks for them.
+    shard, lag = max(((shard, _candle_lag_seconds(status)) for shard, status in statuses.items()), key=lambda s: s[1])
+    limit = settings.HEALTH_STREAMER_MAX_CANDLE_LAG_SECONDS
+    if lag > limit:
+        detail = f"shard {shard}: newest stored closed candle {lag:.1f} s behind the exchange's clock (max {limit:g} s)"
+        return Check(Status.STALE, detail, age_seconds=round(lag, 3))
+    return heard
+
+
+def _candle_lag_seconds(status: dict) -> float:
+    """How far the shard's newest stored closed candle lags the exchange's newest event time (0 until both known)."""
+    exchange_ms, stored_through_ms = status.get("exchange_ms"), status.get("stored_through_ms")
+    if exchange_ms is None or stored_through_ms is None:
+        return 0.0
+    return max(0.0, (exchange_ms - stored_through_ms) / 1000)
 
 
 def snapshots_check() -> Check:

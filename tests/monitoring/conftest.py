@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -7,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from apps.market.services.streamer import Shard, Streamer
 from config.celery import app
 from fakes.binance_server import FakeBinance
+from fakes.binance_stream import kline_event
 from fakes.market import FakeMarket
 from tests.conftest import service_pointed_at, wait_until
 from tests.market.test_streamer import JAN_1_2020_MS, RunningStreamer
@@ -28,6 +30,10 @@ def binance(settings) -> Iterator[FakeBinance]:
         yield exchange
 
 
+def kline_message(symbol: str, row: list, *, closed: bool) -> str:
+    return json.dumps({"stream": f"{symbol.lower()}@kline_1m", "data": kline_event(symbol, row, closed=closed)})
+
+
 def send(exchange: FakeBinance, *texts: str) -> None:
     for text in texts:
         exchange.call(lambda text=text: exchange.streams.send_raw(text))
@@ -37,7 +43,7 @@ def send(exchange: FakeBinance, *texts: str) -> None:
 def streamer(binance) -> Iterator[Streamer]:
     """A streamer (shard 0/1) connected to the fake exchange, which has sent it nothing yet."""
     with RunningStreamer(Streamer(Shard(0, 1))) as running:
-        assert wait_until(lambda: binance.streams.clients, 10)
+        assert wait_until(lambda: binance.streams.clients, 60)
         yield running
 
 

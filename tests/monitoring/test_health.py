@@ -15,7 +15,7 @@ from config.celery import app
 from tests.conftest import wait_until
 from tests.market.factories import SymbolFactory
 from tests.market.test_streamer import RunningStreamer
-from tests.monitoring.conftest import EMPTY_TICKERS, send
+from tests.monitoring.conftest import EMPTY_TICKERS, kline_message, send
 
 # The checks run in their own threads with their own database connections: they see committed rows only.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +37,7 @@ def snapshot() -> Snapshot:
 def streaming(binance, streamer, client) -> Streamer:
     """The streamer has heard from Binance and said so."""
     send(binance, EMPTY_TICKERS)
-    assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["status"] == "ok", 10)
+    assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["status"] == "ok", 60)
     return streamer
 
 
@@ -143,10 +143,30 @@ def test_it_is_503_when_the_streamer_has_not_heard_from_binance_for_too_long(cli
     settings.HEALTH_STREAMER_MAX_AGE_SECONDS = 1.0
     streaming.stop()
 
-    assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["status"] == "stale", 10)
+    assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["status"] == "stale", 60)
     status, body = health(client)
     assert status == 503
     assert body["checks"]["streamer"]["age_seconds"] > 1.0
+
+
+def test_it_is_503_when_the_stored_candles_lag_the_exchanges_clock_while_messages_keep_arriving(
+    client, broker, snapshot, binance, settings, btc_truth
+):
+    settings.HEALTH_STREAMER_MAX_CANDLE_LAG_SECONDS = 120
+    SymbolFactory(symbol="BTCUSDT")
+    minutes = btc_truth[:5]
+    with RunningStreamer(Streamer(Shard(0, 1))):
+        assert wait_until(lambda: binance.streams.clients, 60)
+        # Minute 0 closes, then only forming updates come: minute 4's is 210 s past minute 0's close.
+        send(binance, kline_message("BTCUSDT", minutes[0], closed=True))
+        send(binance, *(kline_message("BTCUSDT", row, closed=False) for row in minutes[1:]))
+        assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["status"] == "stale", 60)
+
+        status, body = health(client)
+
+    assert status == 503
+    assert body["checks"]["streamer"]["detail"].startswith("shard 0/1: newest stored closed candle 210.0 s behind")
+    assert body["checks"]["streamer"]["age_seconds"] == 210
 
 
 def test_before_the_first_heartbeat_it_is_503_and_says_so(client, broker, snapshot):
@@ -157,7 +177,7 @@ def test_before_the_first_heartbeat_it_is_503_and_says_so(client, broker, snapsh
 
 
 def test_a_streamer_connected_but_not_yet_delivering_is_not_healthy(client, broker, snapshot, streamer):
-    assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["detail"].startswith("no message"), 10)
+    assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["detail"].startswith("no message"), 60)
 
     status, body = health(client)
     assert status == 503
@@ -166,11 +186,11 @@ def test_a_streamer_connected_but_not_yet_delivering_is_not_healthy(client, brok
 
 def test_a_shard_that_never_reported_makes_the_streamer_unhealthy(client, broker, snapshot, binance):
     with RunningStreamer(Streamer(Shard(0, 2))):
-        assert wait_until(lambda: binance.streams.clients, 10)
+        assert wait_until(lambda: binance.streams.clients, 60)
         send(binance, EMPTY_TICKERS)
         # Until shard 0's flush publishes the message it got, both shards read as silent.
         only_shard_1 = "no message from Binance yet on shard 1/2"
-        assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["detail"] == only_shard_1, 10)
+        assert wait_until(lambda: health(client)[1]["checks"]["streamer"]["detail"] == only_shard_1, 60)
 
         status, body = health(client)
 

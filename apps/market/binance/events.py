@@ -13,7 +13,11 @@ KLINE_FIELDS = ("t", "o", "h", "l", "c", "v", "T", "q", "n", "V", "Q")
 
 
 class InvalidEvent(ValueError):
-    pass
+    """`reason` is a word from a small fixed set (a metric label); the message says what exactly was wrong."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -47,7 +51,7 @@ def envelope(text: str) -> tuple[str, object]:
     if isinstance(message, dict) and "id" in message and "result" in message:
         return CONTROL_REPLY, message
     if isinstance(message, dict) and "code" in message and "msg" in message:
-        raise InvalidEvent(f"error reply: {message['code']} {message['msg']}")
+        raise InvalidEvent(f"error reply: {message['code']} {message['msg']}", "error_reply")
     if not isinstance(message, dict) or not isinstance(message.get("stream"), str) or "data" not in message:
         raise InvalidEvent("not a combined-stream message")
     return message["stream"], message["data"]
@@ -58,7 +62,7 @@ def kline_event(data: object, symbol_ids: dict[str, int]) -> KlineEvent:
         raise InvalidEvent("not a kline event")
     kline, symbol = data["k"], data.get("s")
     if symbol not in symbol_ids or kline.get("s") != symbol:
-        raise InvalidEvent(f"unknown symbol {symbol!r}")
+        raise InvalidEvent(f"unknown symbol {symbol!r}", "unknown_symbol")
     if kline.get("i") != "1m" or not isinstance(kline.get("x"), bool) or not isinstance(data.get("E"), int):
         raise InvalidEvent("missing or mistyped interval, closed flag or event time")
     try:
@@ -79,10 +83,10 @@ def mini_tickers(data: object, symbol_ids: dict[str, int], counters: EventCounte
         try:
             values = {name: decimal_text(ticker.get(name), name) for name in ("c", "o", "h", "l", "v", "q")}
         except InvalidKline as error:
-            counters.drop("bad ticker", f"{ticker.get('s')}: {error}")
+            counters.drop("invalid", f"bad ticker {ticker.get('s')}: {error}")
             continue
         if float(values["c"]) <= 0 or float(values["h"]) < float(values["l"]):
-            counters.drop("bad ticker", ticker)
+            counters.drop("invalid", f"bad ticker {ticker}")
             continue
         tickers[ticker["s"]] = {"symbol": ticker["s"], "event_time": ticker.get("E"), **values}
     return tickers

@@ -4,7 +4,8 @@ Its symbols (this shard's share of the tracked ones) are spread over connections
 STREAM_MAX_PER_CONNECTION streams. Each connection reconnects with exponential backoff and jitter when dropped or
 silent, and is replaced before Binance's 24-hour cut by a new one that takes over once it delivers (overlapping
 events are deduplicated). After any (re)connect, the minutes between a symbol's newest stored candle and the first
-closed kline on the new connection are filled from REST, so the candle table never has a hole.
+closed kline on the new connection are filled from REST, and so is any minute whose close never came while the
+connection stayed up, as soon as it is noticed: the candle table never keeps a hole.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -28,7 +29,7 @@ from apps.market.live import TICKER, live_klines_set, live_publish, live_tickers
 from apps.market.models import Symbol
 from apps.market.services.backfill import symbols_backfill
 from apps.market.services.candles import candles_upsert
-from apps.market.services.stream_ingest import Batch, StreamIngest
+from apps.market.services.stream_ingest import MINUTE_MS, Batch, Repair, StreamIngest
 from apps.market.signals import minutes_closed, tickers_updated
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 HEARTBEAT_TTL_SECONDS = 300
-# Per shard, for monitoring: when it last heard from Binance and its message counters. Kept without expiry, so that
+# Per shard, for monitoring: when it last heard from Binance, its message and repair counters, the exchange's clock
+# and how far its stored closed candles reach. Kept without expiry, so that
 # a stopped streamer reads as silent for so long rather than as never started; the cache cannot list its keys,
 # hence the shard count beside them.
 STATUS_KEY = "streamer:status:{shard}"
@@ -66,12 +68,26 @@ def stream_plan(symbols: list[str], per_connection: int) -> list[list[str]]:
     return [names[start : start + per_connection] for start in range(0, len(names), per_connection)]
 
 
+@dataclass
+class RepairTotals:
+    """REST repairs run since start: how many, the candles they stored and the seconds they took."""
+
+    runs: int = 0
+    minutes: int = 0
+    seconds: float = 0.0
+
+
 class Streamer:
     def __init__(self, shard: Shard = Shard()) -> None:
         self.shard = shard
         self.ingest = StreamIngest()
         self._tickers_due = 0.0
-        self._fills: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+        self._repairs: asyncio.Queue[Repair] = asyncio.Queue()
+        self.repair_totals = RepairTotals()
+        # The close time of the newest candle this run stored, and the exchange's clock when it first heard from
+        # it (the lag counts from there until a first candle is stored): /health compares them with the clock.
+        self._stored_through_ms: int | None = None
+        self._first_heard_ms: int | None = None
         self._connections: dict[int, asyncio.Task] = {}  # per slot, the current connection
         self._all_connections: set[asyncio.Task] = set()  # with those still reading until their successor delivers
         self._plan: list[list[str]] = []
@@ -81,10 +97,10 @@ class Streamer:
         self._last_message: dict[int, float] = {}
         self._delivering: dict[int, asyncio.Task] = {}  # per slot, the newest connection that delivered
         self._unpublished_tickers: dict[str, dict] = {}
-        self._filling: asyncio.Future | None = None
+        self._repairing: asyncio.Future | None = None
 
     async def run(self) -> None:
-        loops = (self._follow_symbols, self._flush_forever, self._fill_forever, self._publish_forever)
+        loops = (self._follow_symbols, self._flush_forever, self._repair_forever, self._publish_forever)
         tasks = [asyncio.create_task(loop()) for loop in loops]
         try:
             await self._stopping.wait()
@@ -92,8 +108,8 @@ class Streamer:
             every = [*tasks, *self._all_connections]
             for task in every:
                 task.cancel()
-            # A fill runs in a thread that cannot be cancelled: stopping waits for it rather than leave it behind.
-            await asyncio.gather(*every, *([self._filling] if self._filling else []), return_exceptions=True)
+            # A repair runs in a thread that cannot be cancelled: stopping waits for it rather than leave it behind.
+            await asyncio.gather(*every, *([self._repairing] if self._repairing else []), return_exceptions=True)
             await self._flush()
 
     def stop(self) -> None:
@@ -181,13 +197,13 @@ class Streamer:
         publication = self.ingest.ingest(text)
         if publication is not None:
             self._publish(*publication)
-        while self.ingest.first_closes:
-            self._fills.put_nowait(self.ingest.first_closes.pop())
+        while self.ingest.repairs:
+            self._repairs.put_nowait(self.ingest.repairs.pop())
 
     def _publish(self, stream: str, data: object) -> None:
         # One queue and one publishing task: a task per event would cost more than parsing the event.
         if len(self._outbox) == self._outbox.maxlen:
-            self.ingest.counters.drop("publication backlog", stream)
+            self.ingest.counters.drop("publication_backlog", stream)
         self._outbox.append((stream, data))
         self._outbox_ready.set()
 
@@ -222,20 +238,16 @@ class Streamer:
     async def _flush(self) -> None:
         batch = self.ingest.take_batch()
         heartbeats = {f"streamer:heartbeat:{self.shard}:{index}": at for index, at in self._last_message.items()}
-        status = {
-            STATUS_KEY.format(shard=self.shard): {
-                "heartbeat": max(self._last_message.values(), default=None),
-                "received": self.ingest.counters.received,
-                "dropped": self.ingest.counters.dropped.total(),
-            },
-            SHARD_COUNT_KEY: self.shard.count,
-        }
+        status = {STATUS_KEY.format(shard=self.shard): self._status(), SHARD_COUNT_KEY: self.shard.count}
         try:
             await sync_to_async(_store, thread_sensitive=False)(batch, heartbeats=heartbeats, status=status)
         except Exception as error:  # the database or Redis failing: keep the candles for the next flush
             logger.error("flush failed, %d candles kept for the next one: %s", len(batch.candles), error)
             self.ingest.batch.candles = batch.candles | self.ingest.batch.candles
             return
+        if batch.candles:
+            newest_close_ms = max(open_ms for _, open_ms in batch.candles) + MINUTE_MS
+            self._stored_through_ms = max(self._stored_through_ms or 0, newest_close_ms)
         # Live state always has the latest tickers; clients get them coalesced, once per interval at most.
         self._unpublished_tickers.update(batch.tickers)
         if self._unpublished_tickers and time.monotonic() >= self._tickers_due:
@@ -243,24 +255,54 @@ class Streamer:
             self._tickers_due = time.monotonic() + settings.STREAM_TICKER_INTERVAL_SECONDS
             await self._publish_one(TICKER, tickers)
 
-    async def _fill_forever(self) -> None:
-        """Fill, from REST, what a symbol missed before its first closed kline on a (new) connection."""
+    def _status(self) -> dict[str, object]:
+        self._first_heard_ms = self._first_heard_ms or self.ingest.exchange_ms or None
+        return {
+            "heartbeat": max(self._last_message.values(), default=None),
+            "received": self.ingest.counters.received,
+            "dropped": dict(self.ingest.counters.dropped),
+            "exchange_ms": self.ingest.exchange_ms or None,
+            "stored_through_ms": self._stored_through_ms or self._first_heard_ms,
+            "repairs": vars(self.repair_totals).copy(),
+        }
+
+    async def _repair_forever(self) -> None:
+        """Fill from REST what the stream missed: before a symbol's first closed kline on a (new) connection, and
+        each hole noticed in its closed minutes since."""
         while True:
-            symbol, first_streamed_ms = await self._fills.get()
-            await self._flush()
-            until = datetime_from_ms(first_streamed_ms)
-            self._filling = asyncio.ensure_future(
+            repair = await self._repairs.get()
+            symbol_id = self.ingest.symbol_ids.get(repair.symbol)
+            if symbol_id is None:
+                continue  # switched off in the admin since
+            await self._flush()  # what the stream delivered is stored first: REST is asked only for the rest
+            until = datetime_from_ms(repair.until_ms)
+            since = datetime_from_ms(repair.since_ms) if repair.since_ms is not None else None
+            started = time.monotonic()
+            self._repairing = asyncio.ensure_future(
                 sync_to_async(symbols_backfill, thread_sensitive=False)(
-                    symbol_ids=[self.ingest.symbol_ids[symbol]],
-                    since=until - timedelta(days=settings.MARKET_RECENT_WINDOW_DAYS),
+                    symbol_ids=[symbol_id],
+                    since=since or until - timedelta(days=settings.MARKET_RECENT_WINDOW_DAYS),
                     until=until,
-                    from_newest=True,
+                    from_newest=since is None,
                 )
             )
             try:
-                await asyncio.shield(self._filling)
-            except Exception as error:  # one failed fill must not end the loop; gap fills catch up
-                logger.error("could not fill %s before %s: %s", symbol, until, error)
+                reports = await asyncio.shield(self._repairing)
+            except Exception as error:  # one failed repair must not end the loop; the catch-up task gets there
+                logger.error("could not repair %s before %s: %s", repair.symbol, until, error)
+                continue
+            self._repaired(repair.symbol, since, until, sum(report.stored for report in reports), started)
+
+    def _repaired(self, symbol: str, since: datetime | None, until: datetime, stored: int, started: float) -> None:
+        seconds = time.monotonic() - started
+        self.repair_totals.runs += 1
+        self.repair_totals.minutes += stored
+        self.repair_totals.seconds += seconds
+        start = since.isoformat() if since else "its newest stored candle"
+        # Every (re)connect checks each symbol's tail: those that found nothing missing would only be noise.
+        level = logging.INFO if stored or since else logging.DEBUG
+        message = "repaired %s from %s to %s from REST: %d candles in %.2f s"
+        logger.log(level, message, symbol, start, until.isoformat(), stored, seconds)
 
 
 def _store(batch: Batch, *, heartbeats: dict[str, float], status: dict[str, object]) -> None:
