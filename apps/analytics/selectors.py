@@ -9,7 +9,7 @@ import numpy as np
 from apps.analytics.statistics import AnalysisError, PairStatistics, correlation_matrix, pair_statistics
 from apps.market.intervals import Interval, datetime_from_ms, ms_from_datetime
 from apps.market.models import Candle, Symbol
-from apps.market.selectors import closed_candles_many
+from apps.market.selectors import ClosedCandles, bucket_steps_ms, candles_many, first_bucket_at_or_after_ms
 
 PAIRS_MIN_CANDLES = 20  # fewer, and ADF's lag selection has nothing to choose from
 PAIRS_DEFAULT_LIMIT = 1000
@@ -32,56 +32,76 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _end_bound(interval: Interval, *, start_ms: int | None, end_ms: int | None, limit: int) -> int:
-    """Where the candles asked for stop: after the bucket holding `end`, `limit` buckets after `start`, and now."""
+def _closed_by_ms(interval: Interval, end_ms: int | None) -> int:
+    """When the candles asked for must have closed: by now, and by the end of the bucket holding `end`."""
     bound = _now_ms()
-    if end_ms is not None and end_ms < bound:
+    if end_ms is not None:
         bound = min(bound, interval.next_bucket_ms(interval.bucket_start_ms(end_ms)))
-    if start_ms is not None and start_ms < bound:
-        first = interval.bucket_start_ms(start_ms)
-        first = first if first == start_ms else interval.next_bucket_ms(first)
-        if interval.ms is not None:
-            return min(bound, first + limit * interval.ms)
-        for _ in range(limit):
-            first = interval.next_bucket_ms(first)
-            if first >= bound:
-                break
-        return min(bound, first)
     return bound
 
 
-def _first_common_ms(symbol_ids: list[int], start_ms: int) -> int | None:
-    """The first minute at or after `start` from which every symbol has candles: like the klines API, `limit` counts
-    candles that exist, not those of the years before a listing. One index probe per symbol."""
-    firsts = [
-        Candle.objects.filter(symbol_id=symbol_id, open_time__gte=datetime_from_ms(start_ms))
-        .order_by("open_time")
-        .values_list("open_time", flat=True)
-        .first()
-        for symbol_id in symbol_ids
-    ]
-    return None if None in firsts else ms_from_datetime(max(firsts))
+def _common_stored_range(
+    symbol_ids: list[int], interval: Interval, *, start_ms: int | None, before_ms: int
+) -> tuple[int, int] | None:
+    """The buckets [from, to) between the latest first stored minute (at or after `start`) and the earliest last one
+    (before `before`) of the symbols: only there can they all have candles. Two index probes per symbol."""
+    firsts, lasts = [], []
+    for symbol_id in symbol_ids:
+        candles = Candle.objects.filter(symbol_id=symbol_id, open_time__lt=datetime_from_ms(before_ms))
+        if start_ms is not None:
+            candles = candles.filter(open_time__gte=datetime_from_ms(start_ms))
+        times = candles.order_by("open_time").values_list("open_time", flat=True)
+        first, last = times.first(), times.last()
+        if first is None:
+            return None
+        firsts.append(ms_from_datetime(first))
+        lasts.append(ms_from_datetime(last))
+    first_ms = interval.bucket_start_ms(max(firsts))
+    if start_ms is not None:
+        first_ms = max(first_ms, first_bucket_at_or_after_ms(interval, start_ms))
+    closed_ms = interval.bucket_start_ms(before_ms)  # the bucket holding `before` has not closed by then
+    return first_ms, min(interval.next_bucket_ms(interval.bucket_start_ms(min(lasts))), closed_ms)
+
+
+def _common_candles(
+    symbol_ids: list[int], interval: Interval, span: tuple[int, int]
+) -> tuple[np.ndarray, dict[int, ClosedCandles]]:
+    """The open times of the candles in the buckets [from, to) that every symbol has, and the candles."""
+    candles = candles_many(symbol_ids=symbol_ids, interval=interval, start_ms=span[0], end_ms=span[1])
+    if len(candles) < len(symbol_ids):
+        return np.empty(0, dtype=np.int64), candles
+    common = candles[symbol_ids[0]].open_times
+    for symbol_id in symbol_ids[1:]:
+        common = np.intersect1d(common, candles[symbol_id].open_times, assume_unique=True)
+    return common, candles
 
 
 def _aligned_log_closes(
     symbol_ids: list[int], interval: Interval, *, start_ms: int | None, end_ms: int | None, limit: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The closed candles' open times common to every symbol, and a row of log closes per symbol (in order)."""
+    """The open times of the `limit` closed candles every symbol has (with a start, the first from it; otherwise the
+    last, ending at their newest common candle), and a row of log closes per symbol (in order).
+
+    Gaps and symbols that stopped (delisted, lagging) take no place in `limit`: the range read starts at `limit`
+    buckets and doubles until it holds `limit` common candles or all the symbols share.
+    """
     none = np.empty(0, dtype=np.int64), np.empty((len(symbol_ids), 0))
-    if start_ms is not None:
-        first_ms = _first_common_ms(symbol_ids, start_ms) if start_ms < _now_ms() else None
-        if first_ms is None:
-            return none
-        start_ms = max(start_ms, interval.bucket_start_ms(first_ms))
-    bound = _end_bound(interval, start_ms=start_ms, end_ms=end_ms, limit=limit)
-    candles = closed_candles_many(symbol_ids=symbol_ids, interval=interval, count=limit, end_ms=bound)
-    if len(candles) < len(symbol_ids):
+    stored = _common_stored_range(symbol_ids, interval, start_ms=start_ms, before_ms=_closed_by_ms(interval, end_ms))
+    if stored is None or stored[0] >= stored[1]:
         return none
-    common = candles[symbol_ids[0]].open_times
-    for symbol_id in symbol_ids[1:]:
-        common = np.intersect1d(common, candles[symbol_id].open_times, assume_unique=True)
-    if start_ms is not None:
-        common = common[common >= start_ms]
+    lowest, highest = stored
+    forward = start_ms is not None
+    buckets = limit
+    while True:
+        if forward:
+            span = lowest, min(highest, bucket_steps_ms(interval, lowest, buckets, forward=True))
+        else:
+            span = max(lowest, bucket_steps_ms(interval, highest, buckets, forward=False)), highest
+        common, candles = _common_candles(symbol_ids, interval, span)
+        if len(common) >= limit or span == stored:
+            break
+        buckets *= 2
+    common = common[:limit] if forward else common[-limit:]
     closes = [candles[symbol_id].close[np.isin(candles[symbol_id].open_times, common)] for symbol_id in symbol_ids]
     with np.errstate(divide="ignore", invalid="ignore"):
         return common, np.log(np.array(closes))

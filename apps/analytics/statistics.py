@@ -145,5 +145,9 @@ def pair_statistics(log_a: np.ndarray, log_b: np.ndarray, window: int) -> PairSt
 
 
 def correlation_matrix(log_prices: np.ndarray) -> np.ndarray:
-    """Pearson correlations of the log returns of each row of log closes (one row per symbol)."""
-    return np.corrcoef(log_returns(log_prices))
+    """Pearson correlations of the log returns of each row of log closes (one row per symbol): symmetric, exactly 1 on
+    the diagonal (corrcoef's rounding leaves 0.9999999999999999 there and halves that differ in the last bit)."""
+    matrix = np.corrcoef(log_returns(log_prices))
+    matrix = (matrix + matrix.T) / 2
+    np.fill_diagonal(matrix, 1.0)
+    return matrix

@@ -7,6 +7,7 @@ lost to binary floating point on the way to the NUMERIC columns.
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,11 @@ DECIMAL_TEXT = re.compile(r"\d{1,20}(\.\d{1,20})?")
 # Archive files from 2025 on carry microseconds; no millisecond timestamp reaches 10**14 before the year 5138.
 MICROSECONDS_FROM = 10**14
 PRICE_FIELDS = ("open", "high", "low", "close")
+TRADES_MAX = 2**31 - 1  # Candle.trades is a PostgreSQL integer
+# Nothing traded before Bitcoin's genesis block (2009-01-03 UTC): an earlier open time is a null or a unit mistake.
+FIRST_MARKET_MS = 1230940800000
+# The exchange's clock may run slightly ahead of ours: the first update of its next minute is not from the future.
+CLOCK_SKEW_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,13 @@ def open_time_ms(value: object) -> int:
     open_ms = _integer(value, "open time")
     if open_ms >= MICROSECONDS_FROM:
         open_ms //= 1000
-    if open_ms <= 0 or open_ms % MINUTE_MS:
+    if open_ms % MINUTE_MS:
         raise InvalidKline(f"open time {value!r} is not on a minute boundary")
+    if open_ms < FIRST_MARKET_MS:
+        raise InvalidKline(f"open time {value!r} is before 2009-01-03, when the first crypto market could open")
+    current_minute_ms = (int(time.time() * 1000) + CLOCK_SKEW_MS) // MINUTE_MS * MINUTE_MS
+    if open_ms > current_minute_ms:
+        raise InvalidKline(f"open time {value!r} is after the current minute: a candle cannot open in the future")
     return open_ms
 
 
@@ -94,6 +105,8 @@ def candle_row(symbol_id: int, raw: Sequence[object]) -> CandleRow:
     )
     if trades < 0:
         raise InvalidKline(f"trade count is negative: {trades}")
+    if trades > TRADES_MAX:
+        raise InvalidKline(f"trade count {trades} exceeds {TRADES_MAX}")
     if float(taker_buy_volume) > float(volume):
         raise InvalidKline(f"taker buy volume {taker_buy_volume} exceeds volume {volume}")
     return (symbol_id, open_ms, open_, high, low, close, volume, quote_volume, trades, taker_buy_volume,

@@ -11,7 +11,7 @@ from django.db.models.functions import Lead
 
 from apps.market import timescale
 from apps.market.candle_values import decoded_sql, rollup_sql
-from apps.market.intervals import HOUR_MS, Interval, datetime_from_ms, ms_from_datetime
+from apps.market.intervals import HOUR_MS, Interval, datetime_from_ms
 from apps.market.models import Candle, ExchangeGap, Symbol
 
 EIGHT_PLACES = Decimal("1e-8")
@@ -140,12 +140,12 @@ def klines_aggregate_sql(interval: Interval, symbol_count: int) -> str:
     """
 
 
-def _first_bucket_at_or_after(interval: Interval, time_ms: int) -> int:
+def first_bucket_at_or_after_ms(interval: Interval, time_ms: int) -> int:
     bucket = interval.bucket_start_ms(time_ms)
     return bucket if bucket >= time_ms else interval.next_bucket_ms(bucket)
 
 
-def _steps(interval: Interval, bucket_ms: int, count: int, *, forward: bool) -> int:
+def bucket_steps_ms(interval: Interval, bucket_ms: int, count: int, *, forward: bool) -> int:
     if interval.ms is not None:
         return bucket_ms + (count if forward else -count) * interval.ms
     for _ in range(count):
@@ -153,36 +153,59 @@ def _steps(interval: Interval, bucket_ms: int, count: int, *, forward: bool) -> 
     return bucket_ms
 
 
-def _stored_edge_ms(symbol: Symbol, *, start_ms: int | None, end_ms: int | None) -> int | None:
-    """The first stored 1m open time at or after start, or else the last at or before end: one index probe."""
-    candles = Candle.objects.filter(symbol=symbol)
-    if start_ms is not None:
-        edge = candles.filter(open_time__gte=datetime_from_ms(start_ms)).order_by("open_time").first()
-    else:
-        edge = (
-            candles.filter(open_time__lte=datetime_from_ms(end_ms if end_ms is not None else MAX_MS))
-            .order_by("-open_time")
-            .first()
-        )
-    return ms_from_datetime(edge.open_time) if edge else None
+def _rows_per_bucket(table: str, interval: Interval) -> int:
+    """The most source rows one bucket can hold (a month: 31 days of them)."""
+    bucket_ms = interval.ms if interval.ms is not None else 31 * 1440 * 60_000
+    return bucket_ms // SOURCE_ROW_MS[table]
+
+
+def _stored_buckets_sql(table: str, interval: Interval, *, forward: bool) -> str:
+    """The first and last of the first `limit` stored buckets met walking the rows from one end of a range (epoch
+    seconds); parameters: symbol id, from, to, rows to read at most, limit.
+
+    The walk follows the primary key and stops at the limit-th bucket (a bucket starts where the row before it
+    belongs to another). The rows it reads are capped: `limit` buckets never hold more than `limit` times a bucket's
+    rows, so the cap only bounds SQLite, which may compute the window over every row it is given.
+    """
+    order = "ASC" if forward else "DESC"
+    return f"""
+        SELECT min(bucket), max(bucket) FROM (
+            SELECT bucket FROM (
+                SELECT bucket, lag(bucket) OVER (ORDER BY open_time {order}) AS previous FROM (
+                    SELECT {_bucket_epoch_sql(interval)} AS bucket, open_time FROM {table}
+                    WHERE symbol_id = %s AND open_time >= %s AND open_time < %s
+                    ORDER BY open_time {order} LIMIT %s
+                ) source_rows
+            ) walked
+            WHERE previous IS NULL OR bucket <> previous
+            LIMIT %s
+        ) bucket_starts
+    """
 
 
 def klines_row_window(
     symbol: Symbol, interval: Interval, start_ms: int | None, end_ms: int | None, limit: int
 ) -> tuple[int, int] | None:
-    """The 1m open times [from, to) of the buckets asked for, so that the query scans nothing more.
+    """The 1m open times [from, to) of the buckets asked for, so that the query scans nothing more; None if none.
 
-    Like Binance, `limit` counts candles that exist: the window starts from the stored candles, not from `start`.
+    Like Binance, `limit` counts candles that exist (halts and gaps take no place in it): with a start, the first
+    `limit` stored buckets from it; otherwise the last `limit` up to `end`.
     """
-    edge_ms = _stored_edge_ms(symbol, start_ms=start_ms, end_ms=end_ms)
-    if edge_ms is None:
+    lowest = first_bucket_at_or_after_ms(interval, start_ms) if start_ms is not None else 0
+    highest = interval.next_bucket_ms(interval.bucket_start_ms(end_ms)) if end_ms is not None else MAX_MS
+    if lowest >= highest:
         return None
-    end_bound = interval.next_bucket_ms(interval.bucket_start_ms(end_ms)) if end_ms is not None else MAX_MS
-    if start_ms is not None:
-        first = max(_first_bucket_at_or_after(interval, start_ms), interval.bucket_start_ms(edge_ms))
-        return first, min(end_bound, _steps(interval, first, limit, forward=True))
-    last_bucket = interval.bucket_start_ms(edge_ms)
-    return _steps(interval, last_bucket, limit - 1, forward=False), interval.next_bucket_ms(last_bucket)
+    table = _source_table(interval)
+    bounds = [connection.ops.adapt_datetimefield_value(datetime_from_ms(ms)) for ms in (lowest, highest)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _stored_buckets_sql(table, interval, forward=start_ms is not None),
+            [symbol.id, *bounds, limit * _rows_per_bucket(table, interval), limit],
+        )
+        first, last = cursor.fetchone()
+    if first is None:
+        return None
+    return int(first) * 1000, interval.next_bucket_ms(int(last) * 1000)
 
 
 def _decimal(value: object) -> Decimal:
@@ -330,7 +353,7 @@ def closed_candles_many(
     *, symbol_ids: list[int], interval: Interval, count: int, end_ms: int
 ) -> dict[int, ClosedCandles]:
     """The last `count` candles of `interval` that closed by `end_ms`, for many symbols in one query."""
-    start_ms = _steps(interval, interval.bucket_start_ms(end_ms), count, forward=False)
+    start_ms = bucket_steps_ms(interval, interval.bucket_start_ms(end_ms), count, forward=False)
     closed = {}
     for symbol_id, candles in candles_many(symbol_ids=symbol_ids, interval=interval, start_ms=start_ms,
                                            end_ms=end_ms).items():  # fmt: skip

@@ -21,11 +21,13 @@ def up_to_the_hour_shift() -> int:
     return (int(time.time() * 1000) // HOUR_MS) * HOUR_MS - END_MS
 
 
-def store(name: str, *, shift: int = 0, flat_hours: int = 0) -> Symbol:
+def store(name: str, *, shift: int = 0, flat_hours: int = 0, missing_hours: tuple[int, ...] = ()) -> Symbol:
     """The symbol's recorded two weeks as 1m candles (rolling up exactly into Binance's own 15m and 1h candles),
-    moved by `shift` ms; its first `flat_hours` hours all at the first open, when asked."""
+    moved by `shift` ms; its first `flat_hours` hours all at the first open, and hours (counted from the first, 0)
+    without any candle, when asked."""
     symbol = SymbolFactory(symbol=name)
     minutes = minutes_from_candles(rest_klines(name, "15m"), FIFTEEN_MINUTES_MS)
+    minutes = [row for row in minutes if (row[0] - FIRST_MS) // HOUR_MS not in missing_hours]
     flat = minutes[0][1]
     minutes = [
         [row[0] + shift, *([flat] * 4 if row[0] < FIRST_MS + flat_hours * HOUR_MS else row[1:5]), row[5],

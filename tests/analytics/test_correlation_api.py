@@ -61,3 +61,38 @@ def test_a_symbol_with_constant_returns_is_a_400_naming_it(client, btc_eth, shif
     assert response.json()["error"]["fields"]["symbols"] == [
         "Constant returns over the window, no correlation: BNBUSDT."
     ]
+
+
+def test_the_matrix_is_symmetric_with_exactly_1_on_its_diagonal(client, shift):
+    for name in REST_SYMBOLS:
+        store(name, shift=shift)
+
+    matrix = np.array(
+        client.get(f"/api/v1/analytics/correlation/?symbols={','.join(REST_SYMBOLS)}&window=48").json()["matrix"]
+    )
+
+    assert np.diag(matrix).tolist() == [1.0] * len(REST_SYMBOLS)
+    assert (matrix == matrix.T).all()
+
+
+def test_an_hour_one_symbol_misses_is_left_out_and_the_window_reaches_back_past_it(client, shift):
+    last_hour = 14 * 24 - 1
+    store("BTCUSDT", shift=shift)
+    store("ETHUSDT", shift=shift, missing_hours=(last_hour - 9,))
+    common = [index for index in range(14 * 24) if index != last_hour - 9][-49:]
+    log_closes = [recorded_log_closes(name)[common] for name in ("BTCUSDT", "ETHUSDT")]
+
+    body = client.get("/api/v1/analytics/correlation/?symbols=BTCUSDT,ETHUSDT&window=48").json()
+
+    open_times = recorded_open_times("BTCUSDT", shift=shift)
+    assert (body["start"], body["end"]) == (open_times[common[0]], open_times[common[-1]])
+    assert body["matrix"][0][1] == pytest.approx(np.corrcoef(np.diff(log_closes))[0, 1], rel=1e-9)
+
+
+def test_symbols_whose_data_stopped_long_ago_are_correlated_up_to_their_newest_common_candle(client):
+    store("BTCUSDT")  # January 2025
+    store("ETHUSDT")
+
+    body = client.get("/api/v1/analytics/correlation/?symbols=BTCUSDT,ETHUSDT&window=48").json()
+
+    assert (body["start"], body["end"]) == (recorded_open_times("BTCUSDT")[-49], recorded_open_times("BTCUSDT")[-1])

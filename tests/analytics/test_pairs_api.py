@@ -120,6 +120,21 @@ def test_by_default_the_last_closed_candles_up_to_now(client):
     assert body["open_times"] == recorded_open_times("BTCUSDT", shift=shift)  # all 336: fewer than 1000 exist
 
 
+def test_without_start_the_candles_end_at_the_newest_both_have_however_old(client, btc_eth):
+    body = client.get("/api/v1/analytics/pairs/?a=BTCUSDT&b=ETHUSDT&limit=48").json()
+
+    assert body["open_times"] == recorded_open_times("BTCUSDT")[-48:]
+
+
+def test_limit_counts_the_candles_both_have_not_the_hours_one_misses(client):
+    store("BTCUSDT")
+    store("ETHUSDT", missing_hours=(30,))
+
+    body = client.get("/api/v1/analytics/pairs/?a=BTCUSDT&b=ETHUSDT&start=2025-01-06T00:00:00Z&limit=48").json()
+
+    assert body["open_times"] == [t for i, t in enumerate(recorded_open_times("BTCUSDT")) if i != 30][:48]
+
+
 def test_the_latest_zscores_for_alert_conditions_are_the_apis_last_two(client):
     shift = up_to_the_hour_shift()
     btc, eth = store("BTCUSDT", shift=shift), store("ETHUSDT", shift=shift)

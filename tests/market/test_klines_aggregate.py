@@ -146,3 +146,49 @@ def test_minutes_stored_at_different_scales_roll_up_exactly(interval):
     klines = _aggregate(symbol, interval, start_ms=int(minutes[0][0]))
 
     assert klines == _by_bucket(minutes, INTERVALS[interval].ms)
+
+
+def _one_minute_a_bucket(interval: str, first: datetime, count: int) -> list[list]:
+    """A minute at the open of each of `count` buckets of `interval` from the one holding `first`."""
+    opens = [INTERVALS[interval].bucket_start_ms(int(first.timestamp() * 1000))]
+    while len(opens) < count:
+        opens.append(INTERVALS[interval].next_bucket_ms(opens[-1]))
+    return [[ms, "10.00", "11.00", "9.00", "10.50", "1.0", ms + 59_999, "10.5", 1, "0.5", "5.25", "0"] for ms in opens]
+
+
+def _with_a_gap(interval: str) -> list[list]:
+    """Six buckets with a candle, ten without (a halt), six with, from 2024."""
+    buckets = _one_minute_a_bucket(interval, datetime(2024, 1, 1, tzinfo=UTC), 22)
+    return buckets[:6] + buckets[16:]
+
+
+@pytest.mark.parametrize("interval", list(INTERVALS))
+def test_from_a_start_limit_counts_stored_candles_not_the_time_slots_of_a_gap(interval):
+    symbol = SymbolFactory()
+    stored = _with_a_gap(interval)
+    _store(symbol, stored)
+
+    klines = _aggregate(symbol, interval, start_ms=stored[0][0], limit=8)
+
+    assert [k[0] for k in klines] == [row[0] for row in stored[:8]]
+
+
+@pytest.mark.parametrize("interval", list(INTERVALS))
+def test_up_to_an_end_limit_counts_stored_candles_not_the_time_slots_of_a_gap(interval):
+    symbol = SymbolFactory()
+    stored = _with_a_gap(interval)
+    _store(symbol, stored)
+
+    klines = _aggregate(symbol, interval, end_ms=stored[-1][0], limit=8)
+
+    assert [k[0] for k in klines] == [row[0] for row in stored[-8:]]
+
+
+def test_without_start_or_end_limit_counts_back_from_the_newest_stored_candle():
+    symbol = SymbolFactory()
+    stored = _with_a_gap("1m")
+    _store(symbol, stored)
+
+    klines = _aggregate(symbol, "1m", limit=8)
+
+    assert [k[0] for k in klines] == [row[0] for row in stored[-8:]]

@@ -1,3 +1,5 @@
+import time
+
 from apps.market.klines import klines_parse
 
 GOOD = [1577836800000, "7195.24", "7196.25", "7183.14", "7186.68", "51.642812", 1577836859999, "371233.1",
@@ -48,6 +50,26 @@ def test_it_rejects_non_finite_numbers():
 
 def test_it_rejects_an_open_time_off_the_minute():
     assert _reasons(_with(0, 1577836800001)) == ["open time 1577836800001 is not on a minute boundary"]
+
+
+def test_it_rejects_a_candle_that_opens_after_the_current_minute():
+    year_3000_ms = 32503680000000
+
+    assert _reasons(_with(0, year_3000_ms)) == [
+        f"open time {year_3000_ms} is after the current minute: a candle cannot open in the future"
+    ]
+
+
+def test_it_accepts_the_candle_of_the_current_minute():
+    current_minute_ms = int(time.time()) // 60 * 60_000
+
+    assert klines_parse(symbol_id=1, raw_rows=[_with(0, current_minute_ms)], source="test").rows[0][1] == (
+        current_minute_ms
+    )
+
+
+def test_it_rejects_an_open_time_before_any_crypto_market_saying_so():
+    assert _reasons(_with(0, 0)) == ["open time 0 is before 2009-01-03, when the first crypto market could open"]
 
 
 def test_it_rejects_a_close_outside_the_high_low_range():
