@@ -29,11 +29,20 @@ class BackgroundHttpServer:
 
     def __enter__(self) -> Self:
         self._thread.start()
-        self._run(self._serve())
+        try:
+            self._run(self._serve())
+        except BaseException:
+            self._stop_loop()  # no `with` block will end: stop the thread here
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._run(self._runner.cleanup())
+        try:
+            self._run(self._runner.cleanup())
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()

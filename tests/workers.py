@@ -2,34 +2,50 @@
 Redis, as in production."""
 
 import os
-import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 
 from config.celery import app
-from tests.conftest import wait_until
+from tests.processes import ROOT, process_group, wait_ready
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ROOT", "real_broker", "running_worker", "worker_environment"]
+
+BROKER_KEYPREFIX = "TEST_BROKER_KEYPREFIX"  # read by tests/worker_app.py
 
 
 @contextmanager
-def real_broker(*queues: str) -> Iterator[None]:
-    """Tasks go to the Redis broker (the suite otherwise runs them in-process), `queues` emptied first."""
-    eager = app.conf.task_always_eager
+def real_broker() -> Iterator[None]:
+    """Tasks go to the Redis broker (the suite otherwise runs them in-process), under broker keys of this block's own:
+    no worker of another test (nor of another run on the same Redis) takes them, and they are deleted after."""
+    eager, options = app.conf.task_always_eager, app.conf.broker_transport_options
+    prefix = f"test-broker-{uuid.uuid4().hex}:"
     app.conf.task_always_eager = False
-    with app.connection_for_write() as broker:
-        for queue in queues:
-            broker.default_channel.queue_purge(queue)
+    _broker_options_set(options | {"global_keyprefix": prefix})
     try:
         yield
     finally:
         app.conf.task_always_eager = eager
+        _broker_options_set(options)
+        broker = redis.Redis.from_url(app.conf.broker_url)
+        for key in broker.scan_iter(f"{prefix}*"):
+            broker.delete(key)
+
+
+def _broker_options_set(options: dict) -> None:
+    app.conf.broker_transport_options = options
+    # TRICKY: the connection and producer pools keep the options they were made with; Celery forgets both so after a
+    # fork (`Celery._after_fork`), which we cannot call here as it also sends `on_after_fork`. kombu keeps each pool
+    # by its connection's options: the suite's own comes back after the block, open.
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def worker_environment(**extra: str) -> dict[str, str]:
@@ -48,18 +64,17 @@ def worker_environment(**extra: str) -> dict[str, str]:
     )
 
 
-def worker_start(queue: str, log: Path, *, name: str = "worker", environment: dict | None = None) -> subprocess.Popen:
-    """One worker process (one task at a time) on `queue`, its output in `log`; returns once it is ready."""
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=ROOT, env=environment or worker_environment(), stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    assert wait_until(lambda: "ready" in log.read_text(), 30), f"worker {name} started"
-    return process
-
-
-def worker_stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+@contextmanager
+def running_worker(
+    queue: str, log: Path, *, name: str = "worker", environment: dict | None = None
+) -> Iterator[subprocess.Popen]:
+    """One worker process (one task at a time) on `queue` of the enclosing `real_broker`, its output in `log`; yields
+    it once ready, and stops it with its pool when the block ends, whatever happened."""
+    prefix = app.conf.broker_transport_options.get("global_keyprefix")
+    assert prefix, "workers take tasks only inside `real_broker()`"
+    command = [sys.executable, "-m", "celery", "-A", "tests.worker_app", "worker", "-Q", queue, "-c", "1",
+               "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"]  # fmt: skip
+    environment = (environment or worker_environment()) | {BROKER_KEYPREFIX: prefix}
+    with process_group(command, log, environment) as process:
+        wait_ready(process, lambda: "ready" in log.read_text(), log, f"worker {name}")
+        yield process

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from apps.market.services.candles import candles_upsert
 from tasks.indicators import dispatch
 from tests.conftest import eth_minutes_up_to_the_hour, wait_until
 from tests.market.factories import SymbolFactory
-from tests.workers import real_broker, worker_environment, worker_start, worker_stop
+from tests.workers import real_broker, running_worker, worker_environment
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timescaledb]
 
@@ -38,11 +39,12 @@ def workers(tmp_path):
     # The dispatch task runs on a worker too: three shards of two.
     environment = worker_environment(INDICATORS_SHARD_SYMBOLS="2", INDICATORS_SETTLE_SECONDS="0")
     logs = [tmp_path / f"{name}.log" for name in ("one", "two")]
-    with real_broker("indicators"):
-        processes = [worker_start("indicators", log, name=log.stem, environment=environment) for log in logs]
+    with real_broker(), ExitStack() as stack:
+        processes = [
+            stack.enter_context(running_worker("indicators", log, name=log.stem, environment=environment))
+            for log in logs
+        ]
         yield processes, logs
-        for process in processes:
-            worker_stop(process)
 
 
 def _shards_succeeded(logs: list[Path]) -> int:

@@ -3,11 +3,7 @@ serve: daphne serving the ASGI app (`manage.py serve`) and the streamer (`manage
 its own as in production, on the test database and the suite's Redis (the channel layer between them, the cache),
 streaming from our fake exchange."""
 
-import contextlib
-import os
-import signal
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,10 +12,9 @@ from pathlib import Path
 import httpx
 
 from fakes.binance_server import FakeBinance
-from tests.conftest import wait_until
-from tests.workers import ROOT, worker_environment
+from tests.processes import process_group, wait_ready
+from tests.workers import worker_environment
 
-START_SECONDS = 30
 # Time to stop before SIGKILL: the tests keep nothing of the processes, and the streamer waits for a REST fill.
 STOP_SECONDS = 3
 
@@ -56,37 +51,14 @@ def served(exchange: FakeBinance, logs: Path) -> Iterator[str]:
         streamer = stack.enter_context(
             _process(["stream"], environment | {"CELERY_TASK_ALWAYS_EAGER": "true"}, logs / "streamer.log")
         )
-        answered = wait_until(lambda: web.poll() is not None or _answers(url), START_SECONDS)
-        assert answered and web.poll() is None, f"the web process answers on {url}:\n{_tail(logs / 'web.log')}"
-        connected = wait_until(lambda: streamer.poll() is not None or exchange.streams.clients, START_SECONDS)
-        assert connected and streamer.poll() is None, f"the streamer connects:\n{_tail(logs / 'streamer.log')}"
+        wait_ready(web, lambda: _answers(url), logs / "web.log", f"the web process on {url}")
+        wait_ready(streamer, lambda: exchange.streams.clients, logs / "streamer.log", "the streamer")
         yield url
 
 
-@contextmanager
-def _process(arguments: list[str], environment: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """`manage.py ARGUMENTS` in a session of its own (a process group to stop as a whole), its output in `log`."""
-    with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=ROOT, env=environment,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        yield process
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to its group, then SIGKILL to whatever of the group is left after STOP_SECONDS."""
-    _signal_group(process, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=STOP_SECONDS)
-    _signal_group(process, signal.SIGKILL)
-    process.wait(timeout=STOP_SECONDS)
-
-
-def _signal_group(process: subprocess.Popen, signal_number: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # the whole group has ended
-        os.killpg(process.pid, signal_number)
+def _process(arguments: list[str], environment: dict[str, str], log: Path):
+    """`manage.py ARGUMENTS`, stopped with whatever it started when the block ends."""
+    return process_group([sys.executable, "manage.py", *arguments], log, environment, stop_seconds=STOP_SECONDS)
 
 
 def _answers(url: str) -> bool:
@@ -95,7 +67,3 @@ def _answers(url: str) -> bool:
     except httpx.HTTPError:
         return False
     return True
-
-
-def _tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text().splitlines()[-lines:])

@@ -22,13 +22,12 @@ from apps.market.services.candles import candles_upsert
 from apps.strategies.models import Signal, Strategy
 from apps.strategies.services import signals_evaluate
 from apps.telegram.models import TelegramChat
-from config.celery import app
 from config.queues import Queue
 from tests.alerts.factories import AlertRuleFactory, UserFactory
 from tests.conftest import eth_minutes_up_to_the_hour, wait_until
 from tests.market.factories import SymbolFactory
 from tests.strategies.factories import StrategyFactory
-from tests.workers import real_broker, worker_environment, worker_start, worker_stop
+from tests.workers import real_broker, running_worker, worker_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUR_MS = 3_600_000
@@ -107,15 +106,10 @@ def notifications_worker(fake_telegram, tmp_path) -> Iterator[tuple[subprocess.P
         ALERTS_INDEX_REFRESH_SECONDS="0",
     )  # fmt: skip
     log = tmp_path / "worker.log"
-    # Every queue emptied, after too: the snapshot queues the strategies' evaluation, which no worker here takes.
-    queues = [queue.value for queue in Queue]
-    with real_broker(*queues):
-        process = worker_start(Queue.NOTIFICATIONS.value, log, environment=environment)
+    # The broker's keys are this test's: the strategies' evaluation the snapshot queues, which no worker here takes,
+    # is deleted after.
+    with real_broker(), running_worker(Queue.NOTIFICATIONS.value, log, environment=environment) as process:
         yield process, log
-        worker_stop(process)
-        with app.connection_for_write() as broker:
-            for queue in queues:
-                broker.default_channel.queue_purge(queue)
 
 
 def _waiting_for_a_lock() -> bool:

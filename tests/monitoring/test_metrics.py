@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from apps.market.binance.rest import BinanceRest
+from apps.market.services.streamer import Shard, Streamer
+from apps.market.services.symbols import symbols_sync
 from config.celery import app
 from config.queues import Queue
 from tasks.indicators import compute_shard, dispatch
-from tests.conftest import wait_until
-from tests.monitoring.conftest import EMPTY_TICKERS, sample, scrape, send
-from tests.workers import real_broker, worker_start, worker_stop
+from tests.conftest import BTC, wait_until
+from tests.market.test_streamer import JAN_1_2020_MS, RunningStreamer
+from tests.monitoring.conftest import EMPTY_TICKERS, kline_message, sample, scrape, send
+from tests.workers import real_broker, running_worker
 
 LATENCY_COUNT = "screener_http_request_duration_seconds_count"
 TASK_RUNS = "screener_celery_task_runs_total"
@@ -48,8 +52,50 @@ def test_the_streamers_message_counters_are_exposed_after_its_flush(client, bina
     def received() -> float | None:
         return sample(scrape(client), "screener_streamer_messages_received_total", shard="0/1")
 
-    assert wait_until(lambda: received() == 3, 10)
-    assert sample(scrape(client), "screener_streamer_messages_dropped_total", shard="0/1") == 1
+    assert wait_until(lambda: received() == 3, 60)
+    assert sample(scrape(client), "screener_streamer_messages_dropped_total", shard="0/1", reason="invalid") == 1
+
+
+@pytest.fixture
+def btc_on_the_exchange(binance, btc_truth) -> list[list]:
+    """BTCUSDT synced from the fake exchange, whose first three recorded minutes have closed; yields them."""
+    binance.market.add_symbol(BTC, [list(row) for row in btc_truth])
+    binance.market.clock = lambda: JAN_1_2020_MS + 3 * 60_000
+    with BinanceRest(base_url=binance.rest_url, sleep=lambda seconds: None) as rest:
+        symbols_sync(rest=rest)
+    return btc_truth[:3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dropped_messages_are_counted_by_reason(client, binance, btc_on_the_exchange):
+    first = kline_message("BTCUSDT", btc_on_the_exchange[0], closed=True)
+    with RunningStreamer(Streamer(Shard(0, 1))):
+        assert wait_until(lambda: binance.streams.clients, 60)
+        send(binance, first, first, first, kline_message("FOOUSDT", btc_on_the_exchange[0], closed=True))
+
+        def dropped(reason: str) -> float | None:
+            return sample(scrape(client), "screener_streamer_messages_dropped_total", shard="0/1", reason=reason)
+
+        assert wait_until(lambda: dropped("duplicate") == 2, 60)
+        assert dropped("unknown_symbol") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rest_repairs_are_counted_with_the_minutes_they_stored_and_their_duration(client, binance, btc_on_the_exchange):
+    rows = btc_on_the_exchange
+    with RunningStreamer(Streamer(Shard(0, 1))):
+        assert wait_until(lambda: binance.streams.clients, 60)
+        # Minute 0's close (the connection's first: its tail is checked from REST), then minute 2's: 1 never closed.
+        send(binance, kline_message("BTCUSDT", rows[0], closed=True), kline_message("BTCUSDT", rows[2], closed=True))
+
+        def repairs() -> float | None:
+            return sample(scrape(client), "screener_streamer_repair_duration_seconds_count", shard="0/1")
+
+        assert wait_until(lambda: repairs() == 2, 60)
+        samples = scrape(client)
+
+    assert sample(samples, "screener_streamer_repaired_minutes_total", shard="0/1") == 1
+    assert sample(samples, "screener_streamer_repair_duration_seconds_sum", shard="0/1") > 0
 
 
 @pytest.mark.django_db
@@ -64,10 +110,8 @@ def test_task_runs_in_process_are_counted_by_task_and_outcome(client):
 def worker(tmp_path) -> Iterator[Path]:
     """One real Celery worker process on the indicators queue; yields its log."""
     log = tmp_path / "worker.log"
-    with real_broker(Queue.INDICATORS.value):
-        process = worker_start(Queue.INDICATORS.value, log)
+    with real_broker(), running_worker(Queue.INDICATORS.value, log):
         yield log
-        worker_stop(process)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -83,7 +127,7 @@ def test_successes_failures_and_retries_on_a_worker_are_counted(client, worker):
     dispatch.delay("1h")
     dispatch.delay("7m")  # no such timeframe: fails
     compute_shard.delay([1], "1h", end_ms)
-    assert wait_until(lambda: runs("indicators.compute_shard", "retry"), 30)
+    assert wait_until(lambda: runs("indicators.compute_shard", "retry"), 60)
     cache.delete(lock)
     assert wait_until(lambda: runs("indicators.compute_shard", "success") == 1, 60)
 

@@ -6,7 +6,7 @@ import pytest
 from config.queues import Queue
 from tests.conftest import wait_until
 from tests.telegram.conftest import SECRET, STRANGER_CHAT, post_update
-from tests.workers import real_broker, worker_environment, worker_start, worker_stop
+from tests.workers import real_broker, running_worker, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,10 +16,8 @@ def worker(fake_telegram, tmp_path):
     log = tmp_path / "worker.log"
     environment = worker_environment(TELEGRAM_BOT_TOKEN=fake_telegram.token, TELEGRAM_API_URL=fake_telegram.url,
                                      TELEGRAM_WEBHOOK_SECRET=SECRET)  # fmt: skip
-    with real_broker(Queue.NOTIFICATIONS.value):
-        process = worker_start(Queue.NOTIFICATIONS.value, log, name="telegram", environment=environment)
+    with real_broker(), running_worker(Queue.NOTIFICATIONS.value, log, name="telegram", environment=environment):
         yield log
-        worker_stop(process)
 
 
 def help_update(update_id: int) -> dict:
