@@ -8,3 +8,5 @@ class Queue(StrEnum):
     INDICATORS = "indicators"
     STRATEGIES = "strategies"
     NOTIFICATIONS = "notifications"
+    # Alert webhooks wait on servers their users chose: a slow one must not hold up anyone's Telegram or WebSocket.
+    WEBHOOKS = "webhooks"

@@ -1,6 +1,7 @@
-"""Alert tasks, on the `notifications` queue: one `deliver_event` per fired event; the indicator rules' evaluation
-after each snapshot update and the strategy rules' after new signals. Tickers are evaluated in the streamer's own
-process, which holds each symbol's previous price.
+"""Alert tasks, on the `notifications` queue: one `deliver_event` per fired event (Telegram and WebSocket); the
+indicator rules' evaluation after each snapshot update and the strategy rules' after new signals. Tickers are
+evaluated in the streamer's own process, which holds each symbol's previous price. Webhooks, which wait on servers
+of their users' choosing, go one `deliver_webhook` per delivery on the `webhooks` queue and its own workers.
 """
 
 import random
@@ -13,6 +14,7 @@ from apps.alerts.services import (
     alert_pairs_evaluate,
     alert_signals_evaluate,
     alert_snapshots_evaluate,
+    alert_webhook_deliver,
 )
 from config.celery import app
 
@@ -35,8 +37,31 @@ def deliver_event(self, event_id: int) -> None:
     final = self.request.is_eager or self.request.retries >= self.max_retries
     wait = alert_event_deliver(event_id=event_id, final=final)
     if wait is not None:
-        backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**self.request.retries) * random.uniform(0.5, 1.5)
-        raise self.retry(countdown=max(wait, backoff))
+        raise self.retry(countdown=max(wait, _backoff(self.request.retries)))
+
+
+@app.task(
+    name="alerts.deliver_webhook",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=settings.ALERTS_DELIVERY_MAX_RETRIES,
+)
+def deliver_webhook(self, delivery_id: int) -> None:
+    final = self.request.is_eager or self.request.retries >= self.max_retries
+    wait = alert_webhook_deliver(delivery_id=delivery_id, final=final)
+    if wait is None:
+        return
+    if not wait.attempted:  # its destination was busy: queued again, as many retries left as before
+        self.apply_async((delivery_id,), countdown=wait.seconds, retries=self.request.retries)
+        return
+    raise self.retry(countdown=max(wait.seconds, _backoff(self.request.retries)))
+
+
+def _backoff(retries: int) -> float:
+    return min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**retries) * random.uniform(0.5, 1.5)
 
 
 @app.task(name="alerts.evaluate_snapshots", expires=SNAPSHOTS_EXPIRE_SECONDS, autoretry_for=(OperationalError,))

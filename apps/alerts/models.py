@@ -1,9 +1,10 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
+from apps.alerts.destinations import webhook_url_refusal
 from apps.market.models import Symbol
 from apps.strategies.models import Strategy
 
@@ -122,11 +123,32 @@ class AlertRule(models.Model):
         return self.name or f"{self.get_kind_display()} ({self.pk})"
 
     def clean(self) -> None:
-        errors = {**self._target_errors(), **self._condition_errors()}
+        errors = {**self._target_errors(), **self._condition_errors(), **self._webhook_errors(), **self._limit_errors()}
         if not (self.telegram or self.websocket or self.webhook_url):
             errors["webhook_url"] = "Choose at least one channel: telegram, websocket or a webhook URL."
         if errors:
             raise ValidationError(errors)
+
+    def _webhook_errors(self) -> dict[str, str]:
+        if not self.webhook_url:
+            return {}
+        try:
+            self._meta.get_field("webhook_url").run_validators(self.webhook_url)
+        except ValidationError:
+            return {}  # not a URL: clean_fields says so
+        refusal = webhook_url_refusal(self.webhook_url)
+        return {"webhook_url": refusal} if refusal else {}
+
+    def _limit_errors(self) -> dict[str, str]:
+        """Each user's share: ALERTS_MAX_RULES_PER_USER rules, ALERTS_MAX_WEBHOOKS_PER_USER webhook URLs."""
+        others = AlertRule.objects.filter(owner_id=self.owner_id).exclude(pk=self.pk)
+        if self.pk is None and others.count() >= settings.ALERTS_MAX_RULES_PER_USER:
+            return {NON_FIELD_ERRORS: f"You have {settings.ALERTS_MAX_RULES_PER_USER} alerts, the most allowed."}
+        webhooks = set(others.exclude(webhook_url="").values_list("webhook_url", flat=True).distinct())
+        if self.webhook_url and len(webhooks | {self.webhook_url}) > settings.ALERTS_MAX_WEBHOOKS_PER_USER:
+            return {"webhook_url": f"Your alerts post to {len(webhooks)} webhook URLs, the most allowed: use one of "
+                                   "them."}  # fmt: skip
+        return {}
 
     def _target_errors(self) -> dict[str, str]:
         if self.target == self.Target.SYMBOL and self.symbol_id is None:

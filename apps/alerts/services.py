@@ -1,13 +1,17 @@
 import functools
 import logging
+import random
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from apps.alerts.destination_limits import destination_paused_seconds, destination_slot
 from apps.alerts.index import LiveAlerts, Match, rules_changed
 from apps.alerts.models import AlertDelivery, AlertEvent, AlertRule
 from apps.alerts.selectors import (
@@ -25,6 +29,7 @@ from apps.market.transport import TransportError
 
 logger = logging.getLogger(__name__)
 
+WEBHOOK_PAUSED = "webhook: not sent, its destination failed too often lately and is paused"
 # A delivery claimed longer ago than this has lost its sender (a worker that died mid-send): it may be claimed again.
 # Longer than any one send may take (the webhook's and Telegram's timeouts, Telegram's send limiter).
 DELIVERY_LEASE = timedelta(minutes=2)
@@ -100,11 +105,10 @@ def alert_rules_fire(*, matches: list[Match]) -> list[int]:
         AlertEvent.objects.bulk_create(events, ignore_conflicts=True)
         created = list(AlertEvent.objects.filter(idempotency_key__in=[event.idempotency_key for event in events],
                                                  created_at=now).select_related("rule"))  # fmt: skip
-        AlertDelivery.objects.bulk_create(_deliveries(created, now))
+        deliveries = AlertDelivery.objects.bulk_create(_deliveries(created, now))
         if any(rule.one_time for rule in fired.values()):
             transaction.on_commit(rules_changed)
-        for event in created:
-            transaction.on_commit(functools.partial(_deliver_later, event.id))
+        transaction.on_commit(functools.partial(_deliver_later, deliveries))
     return [event.id for event in created]
 
 
@@ -164,37 +168,79 @@ def _deliveries(events: list[AlertEvent], now: datetime) -> list[AlertDelivery]:
     return deliveries
 
 
-def _deliver_later(event_id: int) -> None:
-    from tasks.alerts import deliver_event
+def _deliver_later(deliveries: list[AlertDelivery]) -> None:
+    """One task per event for its Telegram and WebSocket deliveries, and one per webhook delivery on the webhooks'
+    own queue: a webhook that hangs holds up only webhook workers, and those only as far as its destination's
+    limits let it."""
+    from tasks.alerts import deliver_event, deliver_webhook
 
-    deliver_event.delay(event_id)
+    pending = [delivery for delivery in deliveries if delivery.status == AlertDelivery.Status.PENDING]
+    for event_id in dict.fromkeys(d.event_id for d in pending if d.channel != AlertDelivery.Channel.WEBHOOK):
+        deliver_event.delay(event_id)
+    for delivery in pending:
+        if delivery.channel == AlertDelivery.Channel.WEBHOOK:
+            deliver_webhook.delay(delivery.id)
 
 
 def alert_event_deliver(*, event_id: int, final: bool) -> float | None:
-    """Send the event on each of its channels not yet sent, each at most once: a delivery is claimed before it is
-    sent, so that a retry, a redelivered task or a second task of the same event skips what another sent or is
-    sending. A transient failure leaves the delivery pending (failed when `final`). Returns the seconds to wait
-    before trying again what failed for now (None: nothing to retry)."""
+    """Send the event on each of its channels not yet sent but its webhook (alert_webhook_deliver sends that), each
+    at most once. Returns the seconds to wait before trying again what failed for now (None: nothing to retry)."""
     event = AlertEvent.objects.select_related("symbol").filter(pk=event_id).first()
     if event is None:
         return None
-    waits = []
-    for delivery in event.deliveries.filter(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.SENDING]):
-        if not _delivery_claimed(delivery):
-            # Another sender holds it: look again when its lease ends, in case that sender died with it.
-            lease_left = None if final else _lease_left_seconds(delivery)
-            if lease_left is not None:
-                waits.append(lease_left)
-            continue
-        try:
-            TRANSPORTS[delivery.channel].send(event, delivery.destination)
-        except TransportError as error:
-            _delivery_failed(delivery, error, final=final or error.permanent)
-            if not (final or error.permanent):
-                waits.append(getattr(error, "retry_after", None) or 0)
-        else:
-            _delivery_set(delivery, status=AlertDelivery.Status.SENT, sent_at=timezone.now(), error="")
+    deliveries = event.deliveries.filter(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.SENDING])
+    waits = [_delivery_send(event, delivery, final=final)
+             for delivery in deliveries.exclude(channel=AlertDelivery.Channel.WEBHOOK)]  # fmt: skip
+    waits = [wait for wait in waits if wait is not None]
     return max(waits) if waits else None
+
+
+@dataclass(frozen=True)
+class WebhookWait:
+    """When to try a webhook delivery again; `attempted` is False when its destination was busy and nothing was
+    tried, which is no retry."""
+
+    seconds: float
+    attempted: bool = True
+
+
+def alert_webhook_deliver(*, delivery_id: int, final: bool) -> WebhookWait | None:
+    """Send one webhook delivery, unless its destination is paused (it failed too often lately) or already takes
+    as many sends as it may at once: then it waits, or fails when `final`. None: nothing to try again."""
+    delivery = (
+        AlertDelivery.objects.select_related("event__symbol")
+        .filter(pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.SENDING])
+        .first()
+    )
+    if delivery is None:
+        return None
+    paused = destination_paused_seconds(delivery.destination)
+    if paused and not final:
+        return WebhookWait(paused)
+    with destination_slot(delivery.destination) as free:
+        if paused or not free:
+            if final:
+                _delivery_set(delivery, status=AlertDelivery.Status.FAILED, error=WEBHOOK_PAUSED)
+                return None
+            return WebhookWait(settings.ALERTS_WEBHOOK_TIMEOUT_SECONDS * random.uniform(0.5, 1.5), attempted=False)
+        wait = _delivery_send(delivery.event, delivery, final=final)
+    return None if wait is None else WebhookWait(wait)
+
+
+def _delivery_send(event: AlertEvent, delivery: AlertDelivery, *, final: bool) -> float | None:
+    """Send one delivery at most once: it is claimed first, so that a retry, a redelivered task or a second task
+    skips what another sent or is sending. A transient failure leaves it pending (failed when `final`). Returns the
+    seconds to wait before trying again (None: sent, failed for good, or left to the sender that holds it)."""
+    if not _delivery_claimed(delivery):
+        # Another sender holds it: look again when its lease ends, in case that sender died with it.
+        return None if final else _lease_left_seconds(delivery)
+    try:
+        TRANSPORTS[delivery.channel].send(event, delivery.destination)
+    except TransportError as error:
+        _delivery_failed(delivery, error, final=final or error.permanent)
+        return None if final or error.permanent else getattr(error, "retry_after", None) or 0
+    _delivery_set(delivery, status=AlertDelivery.Status.SENT, sent_at=timezone.now(), error="")
+    return None
 
 
 def _delivery_claimed(delivery: AlertDelivery) -> bool:

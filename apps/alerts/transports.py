@@ -2,6 +2,8 @@
 TransportError: `permanent` when trying again cannot help, with `retry_after` (seconds) when the other side said
 how long to wait."""
 
+import functools
+import logging
 from typing import Any, Protocol
 
 import httpx
@@ -9,8 +11,15 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from apps.alerts.destination_limits import destination_answered, destination_failed
+from apps.alerts.destinations import CheckedAddressTransport, DestinationRefused
 from apps.alerts.models import AlertDelivery, AlertEvent
 from apps.market.transport import TransportError
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_NO_ANSWER = "webhook: no answer (could not connect, or no HTTP answer in time)"
+WEBHOOK_REFUSED = "webhook: refused, its host is not a public address"
 
 
 class Transport(Protocol):
@@ -57,20 +66,32 @@ class WebSocketTransport:
 
 
 class WebhookTransport:
-    """POSTs the event as JSON. 2xx is delivered; 5xx, 429, timeouts and connection errors are tried again; any
-    other answer is permanent. The event's id goes in `Idempotency-Key`, so that a receiver can tell a retry of an
-    event it already has (a delivery whose sender died mid-request is sent again)."""
+    """POSTs the event as JSON, to a public address only (apps.alerts.destinations). 2xx is delivered; 5xx, 429,
+    timeouts and connection errors are tried again; any other answer is permanent. The event's id goes in
+    `Idempotency-Key`, so that a receiver can tell a retry of an event it already has (a delivery whose sender died
+    mid-request is sent again). The user sees the HTTP status their server answered, or one message for every way
+    of getting no answer: which one (refused, reset, timed out) would tell them whether a port is open; the log has
+    it. No answer and 5xx count towards pausing the destination (apps.alerts.destination_limits)."""
 
     def send(self, event: AlertEvent, destination: str) -> None:
         headers = {"Idempotency-Key": f"alert-event-{event.id}", "User-Agent": "crypto-screener-alerts"}
         try:
-            response = httpx.post(
+            response = webhook_client().post(
                 destination, json=event_payload(event), headers=headers, timeout=settings.ALERTS_WEBHOOK_TIMEOUT_SECONDS
             )
-        except httpx.InvalidURL as error:
+        except DestinationRefused as refused:
+            logger.warning("webhook of event %s to %s refused: %s", event.id, destination, refused)
+            raise TransportError(WEBHOOK_REFUSED, permanent=True) from refused
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
             raise TransportError(f"webhook: {error}", permanent=True) from error
         except httpx.HTTPError as error:  # timeouts, refused or dropped connections, a body that is not HTTP
-            raise TransportError(f"webhook: {error.__class__.__name__}: {error}") from error
+            logger.warning("webhook of event %s to %s: %s: %s", event.id, destination, error.__class__.__name__, error)
+            destination_failed(destination)
+            raise TransportError(WEBHOOK_NO_ANSWER) from error
+        if response.status_code >= 500:
+            destination_failed(destination)
+        else:
+            destination_answered(destination)
         if response.is_success:
             return
         error = TransportError(f"webhook: HTTP {response.status_code}", permanent=response.status_code < 500)
@@ -78,6 +99,13 @@ class WebhookTransport:
             error.permanent = False
             error.retry_after = _seconds(response.headers.get("Retry-After"))
         raise error
+
+
+@functools.cache
+def webhook_client() -> httpx.Client:
+    """This process's client: its connections to a destination are reused, each made to an address that was
+    checked. Never follows redirects (a redirect could point anywhere)."""
+    return httpx.Client(transport=CheckedAddressTransport(), follow_redirects=False, trust_env=False)
 
 
 def _seconds(header: str | None) -> int | None:

@@ -62,7 +62,7 @@ def test_a_user_creates_a_price_alert_on_a_symbol(client, alice, btc):
         {"symbol": "BTCUSDT", "kind": "indicator", "field": "rsi_1h", "operator": "lt", "value": "30"},
         {"symbol": "BTCUSDT", "kind": "strategy_signal", "strategy": "oversold"},
         {"symbol": "BTCUSDT", "kind": "price_crosses", "value": "95000.5", "one_time": True, "cooldown_seconds": 0,
-         "websocket": False, "webhook_url": "https://example.com/hook"},
+         "websocket": False, "webhook_url": "https://93.184.215.14/hook"},
     ],
 )  # fmt: skip
 def test_every_kind_of_condition_can_be_created(client, alice, btc, body):
@@ -187,3 +187,27 @@ def test_the_history_lists_the_users_events_newest_first_with_their_deliveries(c
 
 def test_anonymous_clients_cannot_read_a_history(client):
     assert client.get(EVENTS).status_code == 401
+
+
+def test_a_user_has_at_most_the_configured_number_of_rules(client, alice, btc, settings):
+    settings.ALERTS_MAX_RULES_PER_USER = 2
+    AlertRuleFactory.create_batch(2, owner=alice, symbol=btc)
+    client.force_login(alice)
+
+    refused = post(client, {"symbol": "BTCUSDT", "kind": "price_above", "value": "1"})
+
+    assert refused.status_code == 400
+    assert "non_field_errors" in refused.json()["error"]["fields"]
+    assert AlertRule.objects.filter(owner=alice).count() == 2
+
+
+def test_a_user_has_at_most_the_configured_number_of_webhook_urls(client, alice, btc, settings):
+    settings.ALERTS_MAX_WEBHOOKS_PER_USER = 1
+    client.force_login(alice)
+    first = {"symbol": "BTCUSDT", "kind": "price_above", "value": "1", "webhook_url": "https://93.184.215.14/a"}
+
+    assert post(client, first).status_code == 201
+    assert post(client, first).status_code == 201, "the same URL again is no second webhook"
+    refused = post(client, first | {"webhook_url": "https://93.184.215.14/b"})
+    assert refused.status_code == 400
+    assert "webhook_url" in refused.json()["error"]["fields"]

@@ -1,14 +1,15 @@
-"""The delivery task on a real Celery worker of the `notifications` queue, over the real Redis broker: a delivery
+"""The webhook delivery task on a real Celery worker of the `webhooks` queue, over the real Redis broker: a delivery
 that failed for now is retried after a backoff, and sent once."""
 
 import pytest
 
 from apps.alerts.models import AlertDelivery
 from config.queues import Queue
-from tasks.alerts import deliver_event
+from tasks.alerts import deliver_webhook
+from tests.alerts.conftest import LOOPBACK
 from tests.alerts.test_delivery import fire
 from tests.conftest import wait_until
-from tests.workers import real_broker, worker_start, worker_stop
+from tests.workers import real_broker, running_worker, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,17 +17,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker(tmp_path):
     log = tmp_path / "worker.log"
-    with real_broker(Queue.NOTIFICATIONS.value):
-        process = worker_start(Queue.NOTIFICATIONS.value, log)
+    environment = worker_environment(ALERTS_WEBHOOK_ALLOWED_NETWORKS=LOOPBACK)
+    with real_broker(), running_worker(Queue.WEBHOOKS.value, log, environment=environment):
         yield log
-        worker_stop(process)
 
 
 def test_a_webhook_that_failed_for_now_is_retried_after_a_backoff_and_sent_once(webhook, worker):
     webhook.statuses = [502]
     event = fire(webhook_url=webhook.url)
 
-    deliver_event.delay(event.id)
+    deliver_webhook.delay(event.deliveries.get().id)
 
     assert wait_until(lambda: event.deliveries.get().status == AlertDelivery.Status.SENT, 30), worker.read_text()
     assert event.deliveries.get().attempts == 2

@@ -1,7 +1,9 @@
 import copy
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from apps.alerts.models import AlertDelivery, AlertEvent, AlertRule, Watchlist
 from apps.market.models import Symbol
@@ -63,7 +65,9 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         try:
             rule.full_clean()
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+            errors = {api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name: messages
+                      for name, messages in error.message_dict.items()}  # fmt: skip
+            raise serializers.ValidationError(errors) from None
         return attrs
 
 
