@@ -1,4 +1,4 @@
-"""What every API view shares: who may read, how often, and how errors are documented."""
+"""What every API view shares: who may read, how often, how bodies are read and how errors are documented."""
 
 import asyncio
 import functools
@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.http import parse_header_parameters
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -22,6 +25,27 @@ class ReadOpenOrAuthenticated(BasePermission):
         if request.method in SAFE_METHODS and not settings.API_READ_REQUIRES_AUTH:
             return True
         return bool(request.user and request.user.is_authenticated)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, with JSON nested deeper than Python's recursion limit refused like any other unreadable body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deep") from None
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's, saying what is missing when the Content-Type names no boundary (Django's words would be "Invalid
+    boundary in multipart: None")."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        if not parse_header_parameters(media_type or "")[1].get("boundary"):
+            raise ParseError("Multipart form parse error - no boundary: send Content-Type: multipart/form-data; "
+                             "boundary=...")  # fmt: skip
+        return super().parse(stream, media_type, parser_context)
 
 
 _ERRORS = {

@@ -49,9 +49,13 @@ def condition_parsed(text: str) -> dict[str, object]:
 
 def _number(text: str) -> Decimal:
     try:
-        return Decimal(text.replace(",", ""))
+        number = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise ConditionUnreadable(f"{text!r} is not a number.") from None
+    # Decimal reads "nan" and "inf", which the rule's checks cannot compare.
+    if not number.is_finite():
+        raise ConditionUnreadable(f"{text!r} is not a number.")
+    return number
 
 
 class TelegramAlertCommands:

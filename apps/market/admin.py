@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -42,6 +43,15 @@ class CandleImportForm(forms.Form):
     columns = forms.CharField(
         required=False, help_text="Optional: field=column pairs, e.g. open_time=Date,open=Open (or column numbers)."
     )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > settings.CANDLE_IMPORT_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file has {file.size:,} bytes, more than {settings.CANDLE_IMPORT_UPLOAD_MAX_BYTES:,}: import it "
+                "with `manage.py import_candles`."
+            )
+        return file
 
     def clean_columns(self) -> dict[str, str]:
         try:

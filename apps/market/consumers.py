@@ -7,6 +7,8 @@ The protocol is documented in README.md ("Live stream (WebSocket)"). Which strea
 import asyncio
 import json
 import logging
+import reprlib
+import time
 from collections import deque
 from collections.abc import Iterable
 
@@ -21,10 +23,21 @@ logger = logging.getLogger(__name__)
 STREAMS_PER_CONNECTION = 200
 # The channel layer forgets a group member after its group_expiry (a day by default); clients stay longer than that.
 GROUP_REJOIN_SECONDS = 3600.0
+# WebSocket close codes (RFC 6455)
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_POLICY_VIOLATION = 1008
 
 
 class ClientError(Exception):
     """Something wrong in a client's frame: answered with an error frame, the connection stays open."""
+
+
+class ClientOverLimit(Exception):
+    """A frame too big, or too many frames: answered with an error frame, then the connection is closed with `code`."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Outbox:
@@ -56,6 +69,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.streams: set[str] = set()
         self.outbox = Outbox(settings.STREAM_CLIENT_BUFFER)
+        self.second_started, self.frames_this_second = time.monotonic(), 0
         await self.accept()
         self.tasks = [asyncio.create_task(self._send_forever()), asyncio.create_task(self._rejoin_forever())]
 
@@ -66,15 +80,37 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
+            self._check_within_limits(text_data or bytes_data or "")
             self.outbox.put(await self._answer(text_data))
         except ClientError as error:
             logger.info("stream client %s: %s", self.channel_name, error)
             self.outbox.put({"type": "error", "message": str(error)})
+        except ClientOverLimit as error:
+            logger.info("stream client %s closed: %s", self.channel_name, error)
+            # Past the outbox: the connection closes before its sender task would get to this frame.
+            await self.send(text_data=json.dumps({"type": "error", "message": str(error)}))
+            await self.close(code=error.code)
 
     async def stream_message(self, event: dict) -> None:
         # A message already on its way when the client unsubscribed must not reach it after the acknowledgement.
         if event["stream"] in self.streams:
             self.outbox.put({"type": "update", "stream": event["stream"], "data": event["data"]})
+
+    def _check_within_limits(self, frame: str | bytes) -> None:
+        # Daphne accepts frames of any size at any rate: without these, one anonymous client costs unbounded memory,
+        # CPU and log lines.
+        if len(frame) > settings.STREAM_CLIENT_FRAME_MAX_CHARS:
+            raise ClientOverLimit(
+                f"frame too big: at most {settings.STREAM_CLIENT_FRAME_MAX_CHARS} characters", CLOSE_MESSAGE_TOO_BIG
+            )
+        now = time.monotonic()
+        if now - self.second_started >= 1:
+            self.second_started, self.frames_this_second = now, 0
+        self.frames_this_second += 1
+        if self.frames_this_second > settings.STREAM_CLIENT_FRAMES_PER_SECOND:
+            raise ClientOverLimit(
+                f"too many frames: at most {settings.STREAM_CLIENT_FRAMES_PER_SECOND} a second", CLOSE_POLICY_VIOLATION
+            )
 
     async def _answer(self, text_data: str | None) -> dict:
         request = _request_parsed(text_data)
@@ -86,7 +122,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             case "list":
                 return {"type": "subscriptions", "streams": sorted(self.streams), "dropped": self.outbox.dropped}
             case action:
-                raise ClientError(f"unknown action {action!r}: use 'subscribe', 'unsubscribe' or 'list'")
+                # Shortened: whatever the client sent is neither echoed nor logged in full.
+                raise ClientError(f"unknown action {reprlib.repr(action)}: use 'subscribe', 'unsubscribe' or 'list'")
 
     async def _subscribe(self, streams: list[str]) -> list[str]:
         new = [stream for stream in streams if stream not in self.streams]

@@ -5,7 +5,9 @@ Anyone may ask for prices (`/price`, `/top`) and link their private chat with th
 commands act on the alerts of the user the chat is linked to.
 """
 
+import logging
 import re
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +18,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from apps.telegram.alert_commands import alert_button_parse, alert_commands
 from apps.telegram.selectors import Quote, UnknownSymbol, chat_user, symbol_quote, top_movers
 from apps.telegram.services import LinkRefused, chat_link
+
+logger = logging.getLogger(__name__)
 
 TOP_COUNT = 5
 SYMBOL = re.compile(r"[A-Z0-9]{2,32}")
@@ -51,12 +55,35 @@ class Call:
     kwargs: dict[str, Any]
 
 
+class UnreadableUpdate(ValueError):
+    """An update whose parts are not what the Bot API documents."""
+
+
 def update_handle(*, update: dict[str, Any]) -> list[Call]:
-    """The calls that answer an update; none for updates the bot ignores (edits, stickers, photos...)."""
+    """The calls that answer an update; none for updates the bot ignores (edits, stickers, photos...) or cannot
+    read (logged: Telegram sends each update until it gets a 200, so refusing it could not bring a better one)."""
+    try:
+        return _update_answered(update)
+    except UnreadableUpdate as error:
+        logger.warning("telegram update %s ignored: %s", update.get("update_id"), error)
+        return []
+
+
+def _object(parent: dict[str, Any], name: str) -> dict[str, Any]:
+    """The object `parent[name]`, or an empty one if there is none."""
+    value = parent.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnreadableUpdate(f"{name} is not an object: {reprlib.repr(value)}")
+    return value
+
+
+def _update_answered(update: dict[str, Any]) -> list[Call]:
     if "callback_query" in update:
-        return _button_pressed(update["callback_query"])
-    message = update.get("message") or {}
-    chat, text = message.get("chat") or {}, message.get("text")
+        return _button_pressed(_object(update, "callback_query"))
+    message = _object(update, "message")
+    chat, text = _object(message, "chat"), message.get("text")
     if not isinstance(chat.get("id"), int) or not isinstance(text, str):
         return []
     return [Call("send_message", {"chat_id": chat["id"], "text": _reply(chat, text)})]
@@ -169,9 +196,10 @@ ALERT_COMMANDS: dict[str, Callable[[AbstractBaseUser, list[str]], str]] = {
 def _button_pressed(query: dict[str, Any]) -> list[Call]:
     """A button under an alert: answered with a notice; once acted on, the message's buttons are removed so that
     they are not pressed again."""
-    message = query.get("message") or {}
-    chat_id, message_id = (message.get("chat") or {}).get("id"), message.get("message_id")
-    pressed = alert_button_parse(query.get("data") or "")
+    message = _object(query, "message")
+    chat_id, message_id = _object(message, "chat").get("id"), message.get("message_id")
+    data = query.get("data")
+    pressed = alert_button_parse(data) if isinstance(data, str) else None
     user = chat_user(chat_id=chat_id) if isinstance(chat_id, int) else None
 
     def notice(text: str) -> Call:

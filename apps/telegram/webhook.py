@@ -18,6 +18,8 @@ from tasks.telegram import handle_update
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# ProcessedUpdate records the id in a bigint.
+UPDATE_ID_RANGE = range(-(2**63), 2**63)
 
 
 def _secret_matches(request: HttpRequest) -> bool:
@@ -25,6 +27,10 @@ def _secret_matches(request: HttpRequest) -> bool:
     given = request.headers.get(SECRET_HEADER, "")
     # Without a configured secret nothing matches: an empty header must not pass as the empty secret.
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _is_update(update: object) -> bool:
+    return isinstance(update, dict) and type(update.get("update_id")) is int and update["update_id"] in UPDATE_ID_RANGE
 
 
 @csrf_exempt
@@ -35,12 +41,12 @@ def webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseForbidden()
     try:
         update = json.loads(request.body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
         logger.warning("telegram webhook: body is not JSON (%s): %r", error, request.body[:200])
         return HttpResponseBadRequest("not JSON")
-    if not isinstance(update, dict) or type(update.get("update_id")) is not int:
+    if not _is_update(update):
         logger.warning("telegram webhook: not an update: %r", request.body[:200])
-        return HttpResponseBadRequest("not an update: an object with an integer update_id")
+        return HttpResponseBadRequest("not an update: an object with an integer update_id (64 bits)")
     if update_accept(update_id=update["update_id"]):
         # Robust: the update is recorded, so Telegram re-sending it could not help; whatever went wrong in queueing
         # it (or, on the embedded default, in running it here) is logged and Telegram gets its 200.

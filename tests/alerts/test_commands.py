@@ -48,6 +48,8 @@ def test_alert_creates_a_telegram_rule_on_the_symbol(alice, typed, fields):
         ("BTCUSDT", "to the moon", "I cannot read 'to the moon': try > 100000, < 90000, crosses 95000, +5% 15m, "
                                    "rsi_1h < 30 or signal NAME."),
         ("BTCUSDT", "> lots", "'lots' is not a number."),
+        ("BTCUSDT", "> nan", "'nan' is not a number."),
+        ("BTCUSDT", "rsi_1h < -Infinity", "'-Infinity' is not a number."),
         ("BTCUSDT", "< 0", "Cannot create it: value: A price is above zero."),
         ("BTCUSDT", "signal nonesuch", "Cannot create it: strategy: No strategy is named 'nonesuch'."),
     ],

@@ -14,6 +14,7 @@ from django.db import connection
 
 from apps.market.candle_values import decoded_sql
 from apps.market.models import Candle, HourlyCandle, Symbol
+from apps.market.services.candle_import import LINE_MAX_CHARS
 from apps.market.services.candles import candles_upsert
 from tests.market.factories import SymbolFactory
 from tests.market.test_export import JAN_2023_MS, minutes_inserted, streamed
@@ -109,6 +110,17 @@ def test_one_bad_row_and_nothing_is_stored_every_bad_row_reported_with_its_line(
     ]
 
 
+def test_a_candle_dated_in_the_future_is_refused_and_never_served_as_the_latest(tmp_path, client):
+    btc = SymbolFactory(symbol="BTCUSDT")
+
+    _, err = refused(tmp_path, "BTCUSDT", "open_time,open,high,low,close\n3000-01-01T00:00:00Z,10,12,9,11\n")
+
+    assert err.strip().endswith("line 2: open time 32503680000000 is after the current minute: a candle cannot "
+                                "open in the future")  # fmt: skip
+    assert stored(btc) == []
+    assert client.get("/api/v1/klines/BTCUSDT", {"interval": "1m", "limit": 1}).json() == []
+
+
 def refused(tmp_path, symbol: str, content: str | bytes, *args: str) -> tuple[str, str]:
     """The command's error message and what it wrote to stderr."""
     path = written(tmp_path, content)
@@ -134,6 +146,44 @@ def test_a_file_without_usable_columns_or_an_unknown_symbol_is_refused(tmp_path)
         imported(tmp_path, "BTCUSDT", "when,open,high,low,close\n")
     with pytest.raises(CommandError, match="unknown symbol"):
         imported(tmp_path, "NOPEUSDT", "1,2\n")
+
+
+def test_a_symbol_name_with_a_nul_byte_is_refused(tmp_path, btc_truth):
+    SymbolFactory(symbol="BTCUSDT")
+
+    assert refused(tmp_path, "BTC\x00USDT", binance_csv(btc_truth[:3]))[0].startswith("unknown symbol(s): BTC")
+    assert "a symbol is capitals and digits" in refused(tmp_path, "BTC\x00USDT", binance_csv(btc_truth[:3]),
+                                                        "--create")[0]  # fmt: skip
+    assert Symbol.objects.count() == 1
+
+
+def test_a_trade_count_the_candle_cannot_hold_is_a_bad_row(tmp_path, btc_truth):
+    btc = SymbolFactory(symbol="BTCUSDT")
+    rows = [list(row) for row in btc_truth[:3]]
+    rows[1][8] = 2**70
+
+    _, err = refused(tmp_path, "BTCUSDT", binance_csv(rows))
+
+    assert err.strip().endswith(f"line 2: trade count {2**70} exceeds 2147483647")
+    assert stored(btc) == []
+
+
+def test_a_line_longer_than_any_candle_row_is_refused_before_it_is_read_whole(tmp_path):
+    SymbolFactory(symbol="BTCUSDT")
+    content = "open_time,open,high,low,close\n" + "1," * 1_000_000 + "\n"
+
+    message, _ = refused(tmp_path, "BTCUSDT", content)
+
+    assert message.endswith(f"line 2 is longer than {LINE_MAX_CHARS} characters: not a candle CSV")
+
+
+def test_a_field_over_the_csv_readers_limit_is_refused_with_its_line(tmp_path):
+    SymbolFactory(symbol="BTCUSDT")
+    content = 'open_time,open,high,low,close\n"' + "1\n" * 70_000 + '"\n'  # short lines, one huge quoted field
+
+    message, _ = refused(tmp_path, "BTCUSDT", content)
+
+    assert "field larger than field limit" in message
 
 
 def differences(symbol, other) -> int:
@@ -238,3 +288,40 @@ def test_the_symbol_admin_imports_an_upload_and_shows_the_report(admin_client, b
     assert len(stored(btc)) == 2
     page = admin_client.post(url, {"file": SimpleUploadedFile("x.csv", b"a,b\n"), "columns": "size=3"}).content.decode()
     assert "bad column mapping" in page
+
+
+def admin_import(admin_client, symbol: Symbol, content: bytes) -> str:
+    upload = SimpleUploadedFile("btc.csv", content, content_type="text/csv")
+    response = admin_client.post(f"/admin/market/symbol/{symbol.pk}/import-candles/", {"file": upload})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_symbol_admin_refuses_a_file_over_the_upload_limit(admin_client, btc_truth, settings):
+    settings.CANDLE_IMPORT_UPLOAD_MAX_BYTES = 1000
+    btc = SymbolFactory(symbol="BTCUSDT")
+    content = binance_csv(btc_truth[:10]).encode()
+
+    page = admin_import(admin_client, btc, content)
+
+    assert f"The file has {len(content):,} bytes, more than 1,000" in page
+    assert stored(btc) == []
+
+
+def test_the_symbol_admin_refuses_a_line_longer_than_any_candle_row(admin_client):
+    btc = SymbolFactory(symbol="BTCUSDT")
+
+    page = admin_import(admin_client, btc, b"1," * 1_000_000 + b"\n")
+
+    assert f"line 1 is longer than {LINE_MAX_CHARS} characters" in page
+
+
+def test_the_symbol_admin_reports_a_trade_count_the_candle_cannot_hold_as_a_bad_row(admin_client, btc_truth):
+    btc = SymbolFactory(symbol="BTCUSDT")
+    rows = [list(row) for row in btc_truth[:3]]
+    rows[1][8] = 2**70
+
+    page = admin_import(admin_client, btc, binance_csv(rows).encode())
+
+    assert f"line 2: trade count {2**70} exceeds 2147483647" in page
+    assert stored(btc) == []

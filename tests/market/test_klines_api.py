@@ -43,6 +43,10 @@ def test_an_unknown_symbol_is_a_400_naming_it(client):
     assert _error(client.get("/api/v1/klines/NOPEUSDT"))["fields"] == {"symbol": ["Unknown symbol 'NOPEUSDT'."]}
 
 
+def test_a_symbol_with_a_nul_byte_is_an_unknown_symbol(client):
+    assert _error(client.get("/api/v1/klines/BTC%00USDT"))["fields"] == {"symbol": ["Unknown symbol 'BTC\\x00USDT'."]}
+
+
 def test_an_unknown_interval_is_a_400(client):
     assert "interval" in _error(client.get("/api/v1/klines/BTCUSDT", {"interval": "7m"}))["fields"]
 
@@ -60,3 +64,19 @@ def test_a_limit_out_of_range_is_a_400(client, limit):
 
 def test_an_unreadable_time_is_a_400(client):
     assert "end" in _error(client.get("/api/v1/klines/BTCUSDT", {"end": "yesterday"}))["fields"]
+
+
+def test_a_client_paging_until_a_short_page_gets_every_stored_candle_across_gaps():
+    symbol = SymbolFactory(symbol="ETHUSDT")
+    minutes = archive_1m()[:180]
+    stored = minutes[:35] + minutes[101:]  # 66 minutes missing, from the middle of a page
+    candles_upsert(rows=klines_parse(symbol_id=symbol.id, raw_rows=stored, source="test").rows)
+    client, start, received = APIClient(), JAN_1_2020_MS, []
+
+    while page := client.get("/api/v1/klines/ETHUSDT", {"interval": "1m", "start": start, "limit": 10}).json():
+        received += [row[0] for row in page]
+        if len(page) < 10:
+            break
+        start = page[-1][0] + 1
+
+    assert received == [int(row[0]) for row in stored]

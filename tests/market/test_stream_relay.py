@@ -7,9 +7,7 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,8 +23,8 @@ from apps.market.consumers import Outbox
 from apps.market.live import TICKER, live_publish
 from config.asgi import application
 from fakes.binance_stream import kline_event
+from tests.processes import process_group, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://127.0.0.1"
 BTC = "kline:BTCUSDT:1m"
 ETH = "kline:ETHUSDT:1m"
@@ -132,7 +130,7 @@ async def test_subscribing_twice_delivers_each_update_once(btc_truth):
 
 JUNK = {
     "not JSON": ("hello", "not JSON"),
-    "nested too deep": ("[" * 100_000, "not JSON"),
+    "nested too deep": ("[" * 10_000, "not JSON"),
     "not an object": ('["subscribe", "ticker"]', "a frame is a JSON object"),
     "no action": ('{"streams": ["ticker"]}', "unknown action None"),
     "unknown action": ('{"action": "subscribe_all"}', "unknown action 'subscribe_all'"),
@@ -169,6 +167,65 @@ async def test_a_binary_frame_gets_an_error_frame():
             "message": "binary frames are not accepted: send JSON text",
         }
         assert (await ask(client, {"action": "list"}))["type"] == "subscriptions"
+
+
+@in_event_loop
+async def test_an_unknown_action_is_named_shortened_in_the_reply_and_the_log(caplog):
+    async with stream_client() as client:
+        with caplog.at_level(logging.INFO, logger="apps.market.consumers"):
+            await client.send_json_to({"action": "x" * 10_000})
+            error = await client.receive_json_from()
+
+        assert error["type"] == "error"
+        assert error["message"].startswith("unknown action 'xxx")
+        assert len(error["message"]) < 200
+        assert len(caplog.records[0].getMessage()) < 400
+
+
+@in_event_loop
+async def test_a_frame_over_the_size_limit_is_refused_unread_and_closes_the_connection(settings, caplog):
+    settings.STREAM_CLIENT_FRAME_MAX_CHARS = 1000
+    async with stream_client() as client:
+        with caplog.at_level(logging.INFO, logger="apps.market.consumers"):
+            await client.send_to(text_data=json.dumps({"action": "x" * 1_000_000}))
+
+            assert await client.receive_json_from() == {
+                "type": "error",
+                "message": "frame too big: at most 1000 characters",
+            }
+            assert await client.receive_output() == {"type": "websocket.close", "code": 1009}
+        assert len(caplog.records[0].getMessage()) < 400
+
+
+@in_event_loop
+async def test_more_frames_a_second_than_the_limit_close_the_connection(settings):
+    settings.STREAM_CLIENT_FRAMES_PER_SECOND = 3
+    async with stream_client() as client:
+        for _ in range(5):
+            await client.send_json_to({"action": "list"})
+
+        assert [(await client.receive_json_from())["type"] for _ in range(3)] == ["subscriptions"] * 3
+        assert await client.receive_json_from() == {"type": "error", "message": "too many frames: at most 3 a second"}
+        assert await client.receive_output() == {"type": "websocket.close", "code": 1008}
+
+
+@in_event_loop
+async def test_a_client_within_the_frame_rate_is_served_second_after_second(settings):
+    settings.STREAM_CLIENT_FRAMES_PER_SECOND = 2
+    async with stream_client() as client:
+        for _ in range(2):  # as many frames as allowed, in each of two seconds
+            for _ in range(2):
+                assert (await ask(client, {"action": "list"}))["type"] == "subscriptions"
+            await asyncio.sleep(1.05)
+
+
+@in_event_loop
+async def test_a_page_of_another_site_is_refused():
+    client = WebsocketCommunicator(application, "/ws/stream/", headers=[(b"origin", b"https://evil.example")])
+
+    connected, _ = await client.connect()
+
+    assert not connected
 
 
 @in_event_loop
@@ -247,14 +304,9 @@ async def test_subscriptions_outlive_the_channel_layers_group_expiry(btc_truth, 
         assert await client.receive_json_from() == update(BTC, kline(btc_truth[0]))
 
 
-def _listening_port(process: subprocess.Popen, log: Path) -> int:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        found = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", log.read_text())
-        if found:
-            return int(found.group(1))
-        time.sleep(0.05)
-    pytest.fail(f"daphne did not start:\n{log.read_text()}")
+def _listening_port(log: Path) -> int | None:
+    found = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", log.read_text())
+    return int(found.group(1)) if found else None
 
 
 @pytest.fixture
@@ -262,16 +314,10 @@ def daphne(tmp_path) -> Iterator[str]:
     """A real daphne on a free port of 127.0.0.1 (port 0: daphne logs the one it got), on the tests' Redis."""
     log = tmp_path / "daphne.log"
     environment = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": settings.REDIS_URL}
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
-            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=output,
-        )  # fmt: skip
-    try:
-        yield f"ws://127.0.0.1:{_listening_port(process, log)}/ws/stream/"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "config.asgi:application"]
+    with process_group(command, log, environment, stop_seconds=10) as process:
+        wait_ready(process, lambda: _listening_port(log), log, "daphne")
+        yield f"ws://127.0.0.1:{_listening_port(log)}/ws/stream/"
 
 
 async def ws_ask(client: ClientConnection, frame: dict) -> dict:
@@ -290,6 +336,20 @@ async def ws_silent(client: ClientConnection) -> bool:
     except TimeoutError:
         return True
     return False
+
+
+def test_a_program_that_sends_no_origin_is_served(daphne, btc_truth):
+    async def scenario() -> None:
+        async with connect(daphne) as program:  # python websockets sends no Origin header
+            assert await ws_ask(program, {"action": "subscribe", "streams": [BTC]}) == {
+                "type": "subscribed",
+                "streams": [BTC],
+            }
+            await live_publish(BTC, kline(btc_truth[0]))
+
+            assert await ws_frames(program, 1) == [update(BTC, kline(btc_truth[0]))]
+
+    async_to_sync(scenario)()
 
 
 def test_two_real_clients_over_redis_each_receive_exactly_the_streams_they_subscribed_to(daphne, btc_truth):

@@ -199,8 +199,9 @@ def test_a_button_in_a_chat_no_longer_linked_asks_to_link_first(chat, alerts, al
     assert chat.fake.messages[0].reply_markup is not None
 
 
-def test_an_unknown_button_is_answered_and_does_nothing(chat, alerts, alert_message):
-    chat.press(alert_message, "snooze:7")
+@pytest.mark.parametrize("data", ["snooze:7", {"mute": 7}], ids=["unknown", "not text"])
+def test_an_unknown_button_is_answered_and_does_nothing(chat, alerts, alert_message, data):
+    chat.press(alert_message, data)
 
     assert alerts.calls == []
     assert [n["text"] for n in chat.fake.notices] == ["This button does nothing any more."]

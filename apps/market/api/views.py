@@ -28,7 +28,8 @@ class KlinesView(APIView):
     def get(self, request: Request, symbol: str) -> Response:
         query = KlinesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        found = Symbol.objects.filter(symbol=symbol.upper()).first()
+        # A NUL byte, which PostgreSQL text cannot hold, is in no stored name.
+        found = None if "\x00" in symbol else Symbol.objects.filter(symbol=symbol.upper()).first()
         if found is None:
             raise ValidationError({"symbol": [f"Unknown symbol {symbol!r}."]})
         params = query.validated_data

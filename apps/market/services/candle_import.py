@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,6 +45,9 @@ ALIASES = {
 }
 SECONDS_BELOW = 10**11  # epoch seconds reach 10**11 in the year 5138; milliseconds passed it in 1973
 PARQUET_MAGIC = b"PAR1"
+# A kline row takes about 150 characters. Longer lines are refused before they are read whole: csv would hold one
+# string per cell of a line however long it is.
+LINE_MAX_CHARS = 10_000
 
 
 class UnreadableFile(ValueError):
@@ -146,18 +149,36 @@ class _Table(NamedTuple):
     unit: str
 
 
-def _csv_table(lines: Iterable[str]) -> _Table:
+def _lines(text: TextIO) -> Iterator[str]:
+    number = 0
+    while line := text.readline(LINE_MAX_CHARS + 1):
+        number += 1
+        if len(line) > LINE_MAX_CHARS:
+            raise UnreadableFile(f"line {number} is longer than {LINE_MAX_CHARS} characters: not a candle CSV")
+        yield line
+
+
+def _csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each record; csv's own errors (a field over its size limit...) end the import."""
     reader = csv.reader(lines)
-    first = next(reader, None)
-    first_line = reader.line_num
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as error:
+        raise UnreadableFile(f"line {reader.line_num}: {error}") from None
+
+
+def _csv_table(text: TextIO) -> _Table:
+    records = _csv_rows(_lines(text))
+    first_line, first = next(records, (0, None))
     header = None if first is None or any(_is_number(cell) for cell in first) else first
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         if first is not None and header is None:
             yield first_line, first
-        for cells in reader:
+        for number, cells in records:
             if any(cell.strip() for cell in cells):
-                yield reader.line_num, cells
+                yield number, cells
 
     return _Table(header, rows(), "line")
 

@@ -28,7 +28,9 @@ def symbols_selected(names: list[str] | None) -> list[Symbol]:
     """The named symbols (all must exist), or every tracked symbol."""
     if not names:
         return list(Symbol.objects.tracked())
-    found = {symbol.symbol: symbol for symbol in Symbol.objects.filter(symbol__in=names)}
+    # A name with a NUL byte, which PostgreSQL text cannot hold, is unknown without asking.
+    storable = [name for name in names if "\x00" not in name]
+    found = {symbol.symbol: symbol for symbol in Symbol.objects.filter(symbol__in=storable)}
     unknown = sorted(set(names) - set(found))
     if unknown:
         raise CommandError(f"unknown symbol(s): {', '.join(unknown)} (run `manage.py sync_symbols` first?)")

@@ -59,7 +59,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{found}: {report}")
 
     def _symbol(self, name: str, create: bool) -> Symbol:
-        if create and not Symbol.objects.filter(symbol=name).exists():
+        # A NUL byte, which PostgreSQL text cannot hold, is in no stored name (and the creation refuses it).
+        if create and ("\x00" in name or not Symbol.objects.filter(symbol=name).exists()):
             try:
                 created = symbol_create_unlisted(name=name)
             except InvalidSymbolEntry as error:
