@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("apps.strategies.api.urls")),
     path("api/v1/", include("apps.alerts.api.urls")),
     path("api/v1/", include("apps.telegram.api.urls")),
+    path("api/v1/auth/", include("apps.accounts.api.urls")),
     path("api/v1/analytics/", include("apps.analytics.api.urls")),
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -28,3 +29,8 @@ urlpatterns = [
     path("", include("apps.alerts.urls")),
     path("", include("apps.screener.urls")),
 ]
+
+# Under /api/ in the API's error format (apps.market.api.errors), elsewhere Django's pages.
+handler400 = "apps.market.api.errors.bad_request"
+handler403 = "apps.market.api.errors.permission_denied"
+handler404 = "apps.market.api.errors.page_not_found"

@@ -1,6 +1,7 @@
 """A user's alerts, live (/ws/alerts/): each event of their rules as it is delivered, as
-`{"type": "alert", "event": {...}}`. Signed in by the session (the browser) or `Authorization: Token <key>`
-(programs); anyone else is refused at the handshake. The stream only sends: a client frame is answered with an error.
+`{"type": "alert", "event": {...}}`. Signed in by the session (the browser) or, for programs, an `Authorization`
+header the API accepts (`Token <key>`, `Bearer <JWT access token>`, `Api-Key <key>`); anyone else is refused at the
+handshake. The stream only sends: a client frame is answered with an error.
 """
 
 import asyncio
@@ -8,8 +9,8 @@ import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from rest_framework.authtoken.models import Token
 
+from apps.accounts.auth import authorization_user
 from apps.alerts.transports import alerts_group
 from apps.market.consumers import GROUP_REJOIN_SECONDS
 
@@ -47,10 +48,11 @@ async def _user_id(scope: dict) -> int | None:
     user = scope.get("user")
     if user is not None and user.is_authenticated:
         return user.pk
-    scheme, _, key = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1").partition(" ")
-    return await _token_user_id(key) if scheme == "Token" and key else None
+    authorization = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+    return await _authorization_user_id(authorization) if authorization else None
 
 
 @database_sync_to_async
-def _token_user_id(key: str) -> int | None:
-    return Token.objects.filter(key=key, user__is_active=True).values_list("user_id", flat=True).first()
+def _authorization_user_id(authorization: str) -> int | None:
+    user = authorization_user(authorization=authorization)
+    return user.pk if user is not None else None

@@ -19,6 +19,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from apps.telegram.selectors import chat_user
 
 KEYWORD = b"tma"
+# How far ahead of our clock Telegram's auth_date may be: their clock and ours are never exactly in step, but a date
+# further ahead would let the initData outlive its max age (a signed date in 2100 would never expire).
+CLOCK_SKEW_SECONDS = 60
 
 
 class InitDataInvalid(Exception):
@@ -35,7 +38,7 @@ def _hash(fields: dict[str, str], bot_token: str) -> str:
 
 def init_data_user(*, init_data: str, bot_token: str, max_age_seconds: float, now: float) -> dict[str, Any]:
     """The Telegram user (`id`, `first_name`, `username`...) of a Web App's initData, once its hash and its age
-    (auth_date) are checked."""
+    (auth_date, neither too old nor ahead of `now`) are checked."""
     try:
         fields = dict(parse_qsl(init_data, keep_blank_values=True, strict_parsing=True))
     except ValueError as error:
@@ -46,6 +49,8 @@ def init_data_user(*, init_data: str, bot_token: str, max_age_seconds: float, no
     auth_date = fields.get("auth_date", "")
     if not auth_date.isascii() or not auth_date.isdigit() or now - int(auth_date) > max_age_seconds:
         raise InitDataInvalid("initData has expired: open the app again")
+    if int(auth_date) - now > CLOCK_SKEW_SECONDS:
+        raise InitDataInvalid("initData is dated in the future")
     try:
         user = json.loads(fields["user"])
     except (KeyError, ValueError) as error:

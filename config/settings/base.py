@@ -1,5 +1,7 @@
 """Settings shared by every environment. Values come from `config.env.env`; see README.md for the table."""
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
@@ -21,9 +23,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "channels",
     "apps.market",
     "apps.indicators",
@@ -33,6 +37,8 @@ INSTALLED_APPS = [
     "apps.monitoring",
     "apps.telegram",
     "apps.analytics",
+    "apps.login_lockout",
+    "apps.accounts",
 ]
 
 MIDDLEWARE = [
@@ -44,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: it turns a locked-out sign-in into its lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -123,6 +130,7 @@ CELERY_TASK_ROUTES = {
     "indicators.*": {"queue": CeleryQueue.INDICATORS.value},
     "strategies.*": {"queue": CeleryQueue.STRATEGIES.value},
     "telegram.*": {"queue": CeleryQueue.NOTIFICATIONS.value},
+    "alerts.deliver_webhook": {"queue": CeleryQueue.WEBHOOKS.value},  # exact names win over patterns
     "alerts.*": {"queue": CeleryQueue.NOTIFICATIONS.value},
 }
 CELERY_TIMEZONE = "UTC"
@@ -164,6 +172,9 @@ MARKET_PRIORITY_SYMBOLS = env.int("MARKET_PRIORITY_SYMBOLS", default=50)
 MARKET_RECENT_WINDOW_DAYS = env.int("MARKET_RECENT_WINDOW_DAYS", default=210)
 MARKET_HISTORY_DAYS = env.int("MARKET_HISTORY_DAYS", default=730)
 MARKET_BACKFILL_CHUNK_SYMBOLS = env.int("MARKET_BACKFILL_CHUNK_SYMBOLS", default=10)
+# The admin's candle import refuses larger uploads (a year of 1m candles is about 80 MB of CSV); larger files go
+# through `manage.py import_candles`.
+CANDLE_IMPORT_UPLOAD_MAX_BYTES = env.int("CANDLE_IMPORT_UPLOAD_MAX_BYTES", default=100 * 2**20)
 
 # The streamer: streams per Binance connection (its limit is 1024), how often it re-reads the tracked symbols,
 # after how long without a message a connection counts as dead, when each connection is replaced ahead of
@@ -177,12 +188,20 @@ STREAM_FLUSH_SECONDS = env.float("STREAM_FLUSH_SECONDS", default=1.0)
 # cannot keep up loses its oldest queued frames beyond STREAM_CLIENT_BUFFER instead of slowing anyone else.
 STREAM_TICKER_INTERVAL_SECONDS = env.float("STREAM_TICKER_INTERVAL_SECONDS", default=1.0)
 STREAM_CLIENT_BUFFER = env.int("STREAM_CLIENT_BUFFER", default=1000)
+# A client frame longer than STREAM_CLIENT_FRAME_MAX_CHARS (subscribing to the 200 streams a connection may hold
+# takes at most about 9,000), or more than STREAM_CLIENT_FRAMES_PER_SECOND frames within a second, closes the
+# connection: daphne itself takes frames of any size at any rate.
+STREAM_CLIENT_FRAME_MAX_CHARS = env.int("STREAM_CLIENT_FRAME_MAX_CHARS", default=16384)
+STREAM_CLIENT_FRAMES_PER_SECOND = env.int("STREAM_CLIENT_FRAMES_PER_SECOND", default=10)
 
 # Monitoring: /health gives each check HEALTH_CHECK_TIMEOUT_SECONDS and degrades when the streamer last heard from
 # Binance, or the newest indicator snapshot was computed, longer ago than its max age (the incremental path
 # refreshes snapshots every minute). When METRICS_TOKEN is set, /metrics asks for it as a bearer token.
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 HEALTH_STREAMER_MAX_AGE_SECONDS = env.float("HEALTH_STREAMER_MAX_AGE_SECONDS", default=60.0)
+# A shard whose newest stored closed candle lags the exchange's clock (its newest event time) by more than this is
+# degraded, even while messages keep arriving: a minute's close normally comes a minute after its open.
+HEALTH_STREAMER_MAX_CANDLE_LAG_SECONDS = env.float("HEALTH_STREAMER_MAX_CANDLE_LAG_SECONDS", default=180.0)
 HEALTH_SNAPSHOT_MAX_AGE_SECONDS = env.float("HEALTH_SNAPSHOT_MAX_AGE_SECONDS", default=300.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
@@ -217,14 +236,22 @@ CELERY_BEAT_SCHEDULE |= {
     for timeframe in INDICATORS_TIMEFRAMES
 }
 
-# The API: session auth for the browser and the admin, tokens (`POST /api/v1/auth/token/`) for programs. Reading
-# market data is open unless API_READ_REQUIRES_AUTH; a user's own objects always need their owner.
+# The API: session auth for the browser and the admin; for programs, JWTs, API keys (apps.accounts) and the legacy
+# tokens (`POST /api/v1/auth/token/`), which work until their owner revokes them. Reading market data is open
+# unless API_READ_REQUIRES_AUTH; a user's own objects always need their owner.
 API_READ_REQUIRES_AUTH = env.bool("API_READ_REQUIRES_AUTH", default=False)
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "config.api.MultiPartParser",
+    ],
     # Token first: a client without credentials is told 401 and how to sign in (WWW-Authenticate: Token).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.accounts.auth.ApiKeyAuthentication",
         "apps.telegram.auth.TelegramInitDataAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -252,6 +279,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.error_responses"],
 }
+# Programs and the dashboard sign in with JWTs (`POST /api/v1/auth/jwt/`): an access token is good for
+# JWT_ACCESS_TOKEN_LIFETIME_SECONDS, its refresh token for JWT_REFRESH_TOKEN_LIFETIME_SECONDS. Each refresh answers a
+# new refresh token and revokes the one it was given; changing the password revokes every token issued before.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", default=300)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME_SECONDS", default=86400)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "apps.accounts.api.serializers.TokenRefreshSerializer",
+}
 # The screener's table in each web process: how often it looks for newer tickers and snapshots (seconds).
 SCREENER_REFRESH_SECONDS = env.float("SCREENER_REFRESH_SECONDS", default=1.0)
 
@@ -260,6 +298,17 @@ SCREENER_REFRESH_SECONDS = env.float("SCREENER_REFRESH_SECONDS", default=1.0)
 ALERTS_INDEX_REFRESH_SECONDS = env.float("ALERTS_INDEX_REFRESH_SECONDS", default=1.0)
 ALERTS_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERTS_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 ALERTS_DELIVERY_MAX_RETRIES = env.int("ALERTS_DELIVERY_MAX_RETRIES", default=8)
+# Webhooks reach public addresses only (no loopback, private, link-local, multicast or reserved ones), unless the
+# address is in one of these networks (CIDR, e.g. 10.0.0.0/8): checked when a rule is saved and at each connection.
+ALERTS_WEBHOOK_ALLOWED_NETWORKS = env.list("ALERTS_WEBHOOK_ALLOWED_NETWORKS", default=[])
+# One destination (host and port) takes at most this many webhook sends at once; after ALERTS_WEBHOOK_BREAKER_FAILURES
+# failures in a row (no answer, 5xx) it is paused for ALERTS_WEBHOOK_BREAKER_SECONDS.
+ALERTS_WEBHOOK_CONCURRENCY_PER_DESTINATION = env.int("ALERTS_WEBHOOK_CONCURRENCY_PER_DESTINATION", default=2)
+ALERTS_WEBHOOK_BREAKER_FAILURES = env.int("ALERTS_WEBHOOK_BREAKER_FAILURES", default=5)
+ALERTS_WEBHOOK_BREAKER_SECONDS = env.int("ALERTS_WEBHOOK_BREAKER_SECONDS", default=300)
+# Each user's share: how many alert rules, and how many distinct webhook URLs among them.
+ALERTS_MAX_RULES_PER_USER = env.int("ALERTS_MAX_RULES_PER_USER", default=100)
+ALERTS_MAX_WEBHOOKS_PER_USER = env.int("ALERTS_MAX_WEBHOOKS_PER_USER", default=5)
 
 # The Telegram bot; without a token it is off (no delivery, no Web App sign-in). Telegram posts updates to
 # /telegram/webhook/ with TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -), registered by
@@ -280,6 +329,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one account, or from one address
+# (behind API_NUM_PROXIES proxies, the client's own), signing in there is refused for LOGIN_LOCKOUT_MINUTES after
+# the last failure: a 429 from the API, a lockout page on the dashboard's and the admin's sign-in pages. The counts
+# live in the database, so every process (and the embedded SQLite default) shares them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15.0))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# TRICKY: a successful sign-in clears nothing (AXES_RESET_ON_SUCCESS stays off): it would clear its address's count,
+# so a guesser could sign in to an account of their own between guesses and never be stopped.
+AXES_CLIENT_IP_CALLABLE = "apps.login_lockout.axes_hooks.client_address"
+AXES_LOCKOUT_CALLABLE = "apps.login_lockout.axes_hooks.lockout_page"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -12,10 +12,17 @@ from rest_framework.authtoken.models import Token
 
 from apps.alerts.index import Match
 from apps.alerts.models import AlertDelivery, AlertEvent
-from apps.alerts.services import DELIVERY_LEASE, alert_event_deliver, alert_rules_fire
+from apps.alerts.services import (
+    DELIVERY_LEASE,
+    WebhookWait,
+    alert_event_deliver,
+    alert_rules_fire,
+    alert_webhook_deliver,
+)
+from apps.alerts.transports import WEBHOOK_NO_ANSWER
 from apps.telegram.models import TelegramChat
 from config.asgi import application
-from tasks.alerts import deliver_event
+from tasks.alerts import deliver_event, deliver_webhook
 from tests.alerts.conftest import RETRY_AFTER
 from tests.alerts.factories import AlertRuleFactory, UserFactory
 from tests.market.factories import SymbolFactory
@@ -38,12 +45,17 @@ def delivery(event: AlertEvent, channel: str) -> AlertDelivery:
     return event.deliveries.get(channel=channel)
 
 
+def deliver(event: AlertEvent, *, final: bool) -> WebhookWait | None:
+    """One attempt at the event's webhook delivery."""
+    return alert_webhook_deliver(delivery_id=delivery(event, "webhook").id, final=final)
+
+
 @pytest.mark.django_db
 class TestWebhook:
     def test_the_webhook_gets_the_event_as_json(self, webhook):
         event = fire(webhook_url=webhook.url)
 
-        deliver_event.delay(event.id)
+        deliver_webhook.delay(delivery(event, "webhook").id)
 
         [request] = webhook.received
         assert request["body"] == {"id": event.id, "rule": event.rule_id, "symbol": "BTCUSDT",
@@ -57,8 +69,8 @@ class TestWebhook:
     def test_the_delivery_task_run_twice_sends_once(self, webhook):
         event = fire(webhook_url=webhook.url)
 
-        deliver_event.delay(event.id)
-        deliver_event.delay(event.id)
+        deliver_webhook.delay(delivery(event, "webhook").id)
+        deliver_webhook.delay(delivery(event, "webhook").id)
 
         assert len(webhook.received) == 1
         assert delivery(event, "webhook").attempts == 1
@@ -67,35 +79,36 @@ class TestWebhook:
         webhook.statuses = [503]
         event = fire(webhook_url=webhook.url)
 
-        assert alert_event_deliver(event_id=event.id, final=False) == 0
+        assert deliver(event, final=False) == WebhookWait(0)
         assert (delivery(event, "webhook").status, delivery(event, "webhook").error) == (
             Status.PENDING,
             "webhook: HTTP 503",
         )
-        assert alert_event_deliver(event_id=event.id, final=False) is None
+        assert deliver(event, final=False) is None
         assert (delivery(event, "webhook").status, delivery(event, "webhook").attempts) == (Status.SENT, 2)
 
-    def test_a_timeout_is_tried_again(self, webhook, settings):
+    def test_a_timeout_is_tried_again(self, webhook, settings, caplog):
         settings.ALERTS_WEBHOOK_TIMEOUT_SECONDS = 0.2
         webhook.delay = 1.0
         event = fire(webhook_url=webhook.url)
 
-        assert alert_event_deliver(event_id=event.id, final=False) == 0
+        assert deliver(event, final=False) == WebhookWait(0)
         assert delivery(event, "webhook").status == Status.PENDING
-        assert "ReadTimeout" in delivery(event, "webhook").error
+        assert delivery(event, "webhook").error == WEBHOOK_NO_ANSWER
+        assert "ReadTimeout" in caplog.text, "the detail is for the operator's log"
 
     def test_a_too_many_requests_answer_waits_its_retry_after(self, webhook):
         webhook.statuses = [429]
         event = fire(webhook_url=webhook.url)
 
-        assert alert_event_deliver(event_id=event.id, final=False) == RETRY_AFTER
+        assert deliver(event, final=False) == WebhookWait(RETRY_AFTER)
 
     def test_a_client_error_fails_for_good(self, webhook):
         webhook.statuses = [410]
         event = fire(webhook_url=webhook.url)
 
-        assert alert_event_deliver(event_id=event.id, final=False) is None
-        assert alert_event_deliver(event_id=event.id, final=False) is None
+        assert deliver(event, final=False) is None
+        assert deliver(event, final=False) is None
         assert (delivery(event, "webhook").status, delivery(event, "webhook").error) == (
             Status.FAILED,
             "webhook: HTTP 410",
@@ -106,14 +119,14 @@ class TestWebhook:
         webhook.statuses = [500]
         event = fire(webhook_url=webhook.url)
 
-        assert alert_event_deliver(event_id=event.id, final=True) is None
+        assert deliver(event, final=True) is None
         assert delivery(event, "webhook").status == Status.FAILED
 
     def test_a_delivery_another_sender_is_sending_is_left_to_it(self, webhook):
         event = fire(webhook_url=webhook.url)
         event.deliveries.update(status=Status.SENDING, claimed_at=timezone.now())
 
-        deliver_event.delay(event.id)
+        deliver_webhook.delay(delivery(event, "webhook").id)
 
         assert webhook.received == []
 
@@ -121,15 +134,15 @@ class TestWebhook:
         event = fire(webhook_url=webhook.url)
         event.deliveries.update(status=Status.SENDING, claimed_at=timezone.now())
 
-        wait = alert_event_deliver(event_id=event.id, final=False)
+        wait = deliver(event, final=False)
 
-        assert DELIVERY_LEASE.total_seconds() - 5 < wait <= DELIVERY_LEASE.total_seconds()
+        assert DELIVERY_LEASE.total_seconds() - 5 < wait.seconds <= DELIVERY_LEASE.total_seconds()
 
     def test_a_delivery_whose_sender_died_is_sent_again(self, webhook):
         event = fire(webhook_url=webhook.url)
         event.deliveries.update(status=Status.SENDING, claimed_at=timezone.now() - timedelta(minutes=5), attempts=1)
 
-        deliver_event.delay(event.id)
+        deliver_webhook.delay(delivery(event, "webhook").id)
 
         assert len(webhook.received) == 1
         assert (delivery(event, "webhook").status, delivery(event, "webhook").attempts) == (Status.SENT, 2)
@@ -186,8 +199,9 @@ def in_event_loop(test):
     return run
 
 
-def alerts_client(token: str | None) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://127.0.0.1")] + ([(b"authorization", f"Token {token}".encode())] if token else [])
+def alerts_client(token: str | None, origin: bytes | None = b"http://127.0.0.1") -> WebsocketCommunicator:
+    headers = [(b"origin", origin)] if origin else []
+    headers += [(b"authorization", f"Token {token}".encode())] if token else []
     return WebsocketCommunicator(application, "/ws/alerts/", headers=headers)
 
 
@@ -216,6 +230,32 @@ class TestWebSocket:
         client = alerts_client(None)
 
         connected, _ = await client.connect()
+
+        assert not connected
+
+    @in_event_loop
+    async def test_a_program_that_sends_no_origin_connects_with_its_token_and_receives_its_events(self):
+        owner = await sync_to_async(UserFactory)()
+        program = alerts_client((await sync_to_async(Token.objects.create)(user=owner)).key, origin=None)
+        assert (await program.connect())[0]
+        event = await sync_to_async(fire)(owner=owner, websocket=True)
+
+        await sync_to_async(deliver_event.delay)(event.id)
+
+        assert (await program.receive_json_from(timeout=5))["event"]["id"] == event.id
+        await program.disconnect()
+
+    @in_event_loop
+    async def test_a_program_that_sends_no_origin_and_no_token_is_refused(self):
+        connected, _ = await alerts_client(None, origin=None).connect()
+
+        assert not connected
+
+    @in_event_loop
+    async def test_a_page_of_another_site_is_refused_even_with_a_token(self):
+        token = await sync_to_async(Token.objects.create)(user=await sync_to_async(UserFactory)())
+
+        connected, _ = await alerts_client(token.key, origin=b"https://evil.example").connect()
 
         assert not connected
 

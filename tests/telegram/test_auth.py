@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from apps.telegram.auth import InitDataInvalid, init_data_user
+from apps.telegram.auth import CLOCK_SKEW_SECONDS, InitDataInvalid, init_data_user
 from fakes.telegram_server import TOKEN, web_app_init_data
 from tests.telegram.conftest import ALICE_CHAT
 
@@ -50,6 +50,15 @@ def test_initdata_without_a_hash_is_refused(init_data):
 def test_initdata_older_than_the_max_age_is_refused():
     with pytest.raises(InitDataInvalid, match="expired"):
         validated(PUBLISHED_INIT_DATA, now=PUBLISHED_AUTH_DATE + DAY + 1)
+
+
+def test_initdata_dated_after_now_beyond_the_clock_skew_is_refused():
+    with pytest.raises(InitDataInvalid, match="future"):
+        validated(PUBLISHED_INIT_DATA, now=PUBLISHED_AUTH_DATE - CLOCK_SKEW_SECONDS - 1)
+
+
+def test_initdata_dated_after_now_within_the_clock_skew_is_accepted():
+    assert validated(PUBLISHED_INIT_DATA, now=PUBLISHED_AUTH_DATE - CLOCK_SKEW_SECONDS)["id"] == 279058397
 
 
 def test_initdata_signed_without_a_user_is_refused():
@@ -100,6 +109,17 @@ def test_stale_initdata_is_a_401(client, alice_linked, settings):
 
     assert response.status_code == 401
     assert "expired" in response.json()["error"]["message"]
+
+
+def test_initdata_dated_in_2100_is_a_401(client, alice_linked, settings):
+    settings.TELEGRAM_BOT_TOKEN = TOKEN
+    year_2100 = 4102444800
+    future = web_app_init_data(user=ALICE_TELEGRAM, auth_date=year_2100)
+
+    response = client.get(URL, headers=tma(future))
+
+    assert response.status_code == 401
+    assert "future" in response.json()["error"]["message"]
 
 
 def test_without_a_bot_token_telegram_sign_in_is_off(client, alice_linked, signed_in, settings):
