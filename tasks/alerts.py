@@ -23,15 +23,18 @@ BACKOFF_CAP_SECONDS = 600.0
 SNAPSHOTS_EXPIRE_SECONDS = 60  # the next minute's snapshots supersede these
 
 
-@app.task(
-    name="alerts.deliver_event",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=settings.ALERTS_DELIVERY_MAX_RETRIES,
-)
+# Deliveries: acknowledged once done (a worker that dies mid-send leaves them queued), retried with backoff.
+_DELIVERY = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": settings.ALERTS_DELIVERY_MAX_RETRIES,
+}
+
+
+@app.task(name="alerts.deliver_event", **_DELIVERY)
 def deliver_event(self, event_id: int) -> None:
     # In-process (the embedded default) a retry would run at once, in the caller's thread: one attempt there.
     final = self.request.is_eager or self.request.retries >= self.max_retries
@@ -40,15 +43,7 @@ def deliver_event(self, event_id: int) -> None:
         raise self.retry(countdown=max(wait, _backoff(self.request.retries)))
 
 
-@app.task(
-    name="alerts.deliver_webhook",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=settings.ALERTS_DELIVERY_MAX_RETRIES,
-)
+@app.task(name="alerts.deliver_webhook", **_DELIVERY)
 def deliver_webhook(self, delivery_id: int) -> None:
     final = self.request.is_eager or self.request.retries >= self.max_retries
     wait = alert_webhook_deliver(delivery_id=delivery_id, final=final)
