@@ -29,6 +29,21 @@ def bench_database() -> None:
     call_command("migrate", verbosity=0)
 
 
+def machine_cpu_loop_seconds() -> float:
+    """The best of three runs of a fixed pure-Python loop: how fast this machine is, so that figures from two
+    machines (or one machine on two days) can be compared."""
+    import time
+
+    def loop() -> float:
+        started = time.perf_counter()
+        total = 0
+        for number in range(5_000_000):
+            total += number
+        return time.perf_counter() - started
+
+    return round(min(loop() for _ in range(3)), 3)
+
+
 def write_result(*, name: str, unit: str, value: float, better: str, baselines: dict[str, float], params: dict,
                  extra: dict) -> None:  # fmt: skip
     def times_better(baseline: float) -> float:
@@ -37,7 +52,7 @@ def write_result(*, name: str, unit: str, value: float, better: str, baselines: 
     result = {
         "name": name, "unit": unit, "value": value, "better": better, "baselines": baselines,
         "ratios": {key: times_better(baseline) for key, baseline in baselines.items()}, "params": params,
-        "extra": extra,
+        "extra": {**extra, "machine_cpu_loop_seconds": machine_cpu_loop_seconds()},
     }  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
