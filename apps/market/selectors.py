@@ -168,11 +168,16 @@ def _stored_buckets_sql(table: str, interval: Interval, *, forward: bool) -> str
     rows, so the cap only bounds SQLite, which may compute the window over every row it is given.
     """
     order = "ASC" if forward else "DESC"
+    # PostgreSQL compares the buckets as timestamps: an epoch for each row (a NUMERIC) doubled the walk's time.
+    if connection.vendor == "postgresql":
+        bucket, first_last = _bucket_sql(interval), f"{_epoch_sql('min(bucket)')}, {_epoch_sql('max(bucket)')}"
+    else:
+        bucket, first_last = _bucket_epoch_sql(interval), "min(bucket), max(bucket)"
     return f"""
-        SELECT min(bucket), max(bucket) FROM (
+        SELECT {first_last} FROM (
             SELECT bucket FROM (
                 SELECT bucket, lag(bucket) OVER (ORDER BY open_time {order}) AS previous FROM (
-                    SELECT {_bucket_epoch_sql(interval)} AS bucket, open_time FROM {table}
+                    SELECT {bucket} AS bucket, open_time FROM {table}
                     WHERE symbol_id = %s AND open_time >= %s AND open_time < %s
                     ORDER BY open_time {order} LIMIT %s
                 ) source_rows
