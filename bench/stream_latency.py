@@ -33,6 +33,19 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _wait_ready(port: int, exchange, timeout: float = 120) -> None:
+    """Until daphne accepts connections and the streamer is connected to the exchange: a fixed pause was too short
+    on a loaded machine (clients refused), and too long on an idle one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            listening = probe.connect_ex(("127.0.0.1", port)) == 0
+        if listening and exchange.streams.clients:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"daphne on port {port} or the streamer not ready within {timeout:.0f} s")
+
+
 def _symbols() -> dict[str, int]:
     from apps.market.models import Symbol
 
@@ -130,7 +143,7 @@ def main() -> None:
             _process(["manage.py", "stream"], environment),
         ]
         try:
-            time.sleep(5)  # both processes up, the streamer connected
+            _wait_ready(port, exchange)
             latencies = asyncio.run(_measure(port, names, exchange, start_ms))
         finally:
             for process in processes:
