@@ -18,7 +18,7 @@ TIMESCALEDB_PORT := 55432
 TIMESCALEDB_DATABASE_URL := postgres://postgres@127.0.0.1:$(TIMESCALEDB_PORT)/screener
 TIMESCALEDB_ANSWERS := pg_isready -q -h 127.0.0.1 -p $(TIMESCALEDB_PORT) -t 2
 # Every bench/*.py is a benchmark, but for the shared helpers and the screener benchmark's server settings and URLs.
-BENCHES := $(sort $(filter-out __init__ common server_settings urls,$(basename $(notdir $(wildcard bench/*.py)))))
+BENCHES := $(sort $(filter-out __init__ common list_layer_settings server_settings urls,$(basename $(notdir $(wildcard bench/*.py)))))
 BENCH ?= $(BENCHES)
 # The dashboard's chart library, from the npm registry (not committed: static/vendor/ is ignored).
 LIGHTWEIGHT_CHARTS := 5.2.1

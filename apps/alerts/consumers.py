@@ -38,7 +38,8 @@ class AlertsConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "alert", "event": message["event"]}))
 
     async def _rejoin_forever(self) -> None:
-        # The channel layer forgets a group member after its group_expiry (a day); connections stay longer.
+        # The in-process channel layer (the embedded default) forgets a group member after its group_expiry (a day);
+        # connections stay longer.
         while True:
             await asyncio.sleep(GROUP_REJOIN_SECONDS)
             await self.channel_layer.group_add(self.group, self.channel_name)

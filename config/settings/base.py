@@ -96,16 +96,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # redis-py 8 stops its pools at 100 connections, too few for a web process serving hundreds of clients, and
-    # times reads out after 5 s, which kills every consumer idling in the layer's 5-second BZPOPMIN
-    # (django/channels_redis#422): the read timeout must outlast the blocking pop.
-    CHANNEL_LAYER_HOST = {
-        "address": REDIS_URL,
-        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
-        "socket_timeout": 15,
-    }
+    # Pub/sub: a message costs one PUBLISH, and each web process receives it once, on one subscribed connection,
+    # for all its members of the group. The list-based RedisChannelLayer costs several round trips per message and
+    # one blocking pop per message per process: at 1,000 stream updates a second that was most of daphne's time and
+    # the whole latency tail (bench/stream_latency.py). Its group memberships last as long as the process.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [CHANNEL_LAYER_HOST]}}
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
     }
 else:
     # Django's default of 300 entries would evict live state: every symbol keeps a ticker and a forming candle.

@@ -292,8 +292,9 @@ async def test_a_stalled_client_loses_its_oldest_updates_and_delays_nobody(btc_t
 
 @in_event_loop
 async def test_subscriptions_outlive_the_channel_layers_group_expiry(btc_truth, settings, monkeypatch):
-    layer = settings.CHANNEL_LAYERS["default"]
-    settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "group_expiry": 1}}}
+    # The embedded default's in-process layer forgets group members; Redis pub/sub subscriptions never expire.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                                           "CONFIG": {"group_expiry": 1}}}  # fmt: skip
     monkeypatch.setattr(consumers, "GROUP_REJOIN_SECONDS", 0.2)
     async with stream_client() as client:
         await ask(client, {"action": "subscribe", "streams": [BTC]})
