@@ -129,7 +129,8 @@ def throttle_retry_after(scope: str, client: str) -> int | None:
         cache.add(window.key, 0, timeout=window.seconds + 1)
         count = cache.incr(window.key)
     else:
-        with _redis().pipeline() as pipe:
+        # One round trip without MULTI/EXEC: a window key only ever grows and expires, so nothing needs isolating.
+        with _redis().pipeline(transaction=False) as pipe:
             count, _ = pipe.incr(window.key).expire(window.key, window.seconds + 1).execute()
     return None if count <= window.limit else window.retry_after
 
@@ -139,7 +140,7 @@ async def throttle_retry_after_async(scope: str, client: str) -> int | None:
     if not settings.REDIS_URL:
         return throttle_retry_after(scope, client)
     window = _Window.of(scope, client)
-    async with _async_redis().pipeline() as pipe:
+    async with _async_redis().pipeline(transaction=False) as pipe:
         count, _ = await pipe.incr(window.key).expire(window.key, window.seconds + 1).execute()
     return None if count <= window.limit else window.retry_after
 
