@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.market.models import Candle, HourlyCandle
 from apps.market.services.candles import candles_upsert
@@ -198,3 +198,36 @@ def test_a_candle_another_writer_stores_in_between_is_overwritten_not_an_error()
     assert not batch.is_alive()
     assert [candle.decimals()["close"] for candle in Candle.objects.order_by("open_time")] == [Decimal("7186.68")] * 2
     assert HourlyCandle.objects.get().trades == 2 * 493
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_one_hour_at_once_roll_up_both_minutes():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's writer: SQLite has one writer at a time")
+    batch, reference = SymbolFactory(), SymbolFactory()
+    later_written, release = threading.Event(), threading.Event()
+
+    def later_minute_held_open() -> None:  # a writer whose transaction has not committed yet
+        try:
+            with transaction.atomic():
+                candles_upsert(rows=[_varied_row(batch.id, 6)])
+                later_written.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=later_minute_held_open)
+    holder.start()
+    earlier = threading.Thread(target=lambda: (candles_upsert(rows=[_varied_row(batch.id, 5)]), connection.close()))
+    try:
+        assert later_written.wait(timeout=60)
+        earlier.start()
+        assert wait_until(_a_writer_waits_on_a_lock, timeout=30)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        if earlier.ident is not None:  # started
+            earlier.join(timeout=60)
+    candles_upsert(rows=[_varied_row(reference.id, 5), _varied_row(reference.id, 6)])
+
+    assert _roll_up_values(batch) == _roll_up_values(reference)
