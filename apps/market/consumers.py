@@ -19,7 +19,8 @@ from apps.market.live import InvalidStream, stream_checked, stream_group
 
 logger = logging.getLogger(__name__)
 
-# Every subscription is a group membership on the channel layer (a Redis round trip to join, another to leave).
+# Every subscription is a group membership on the channel layer (on Redis, a process's first member of a group
+# subscribes it, its last unsubscribes it).
 STREAMS_PER_CONNECTION = 200
 # The in-process channel layer (the embedded default) forgets a group member after its group_expiry (a day by
 # default); clients stay longer than that.
