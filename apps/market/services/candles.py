@@ -54,10 +54,13 @@ CREATE TEMPORARY TABLE IF NOT EXISTS candle_staging (
 """
 # Writers of one symbol take turns. Each rolls its hours up from the minutes it can see, and another writer's
 # uncommitted minutes are invisible to it (a REST repair beside the stream, two catch-ups): side by side, one minute
-# of the hour was lost or the hour's open and close taken from the wrong minute. One lock per symbol until commit,
-# taken in id order so that two batches cannot deadlock; the key's first half keeps them apart from other locks.
-_LOCK_SYMBOLS = "SELECT pg_advisory_xact_lock(%s, symbol_id) FROM unnest(%s::integer[]) AS symbol_id"
+# of the hour was lost or the hour's open and close taken from the wrong minute. A lock until commit per group of
+# symbols (id modulo LOCK_GROUPS: a live batch of 450 symbols takes 64 locks, not 450, and streamer shards 0/2 and 1/2
+# take different ones), in order so that two batches cannot deadlock; the key's first half keeps them apart from
+# other locks.
+_LOCK_SYMBOL_GROUPS = "SELECT pg_advisory_xact_lock(%s, symbol_group) FROM unnest(%s::integer[]) AS symbol_group"
 CANDLE_WRITER_LOCK = 1_000_001
+LOCK_GROUPS = 64
 _SCALES = scales_sql(tick_size="symbol.tick_size", step_size="symbol.step_size")
 # Every statement on the candles carries the batch's own bounds as constants, so that TimescaleDB excludes every
 # other chunk while planning.
@@ -203,7 +206,7 @@ def _upsert_postgresql(rows: list[CandleRow]) -> int:
         # Candles can always be fetched again and the gap detector finds any lost: a crash may cost the last
         # fraction of a second of writes, never consistency, and the commit need not wait for the disk.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(_LOCK_SYMBOLS, [CANDLE_WRITER_LOCK, sorted({row[0] for row in rows})])
+        cursor.execute(_LOCK_SYMBOL_GROUPS, [CANDLE_WRITER_LOCK, sorted({row[0] % LOCK_GROUPS for row in rows})])
         cursor.execute(_STAGING_CREATE)
         # ON COMMIT empties it only when this is the outermost transaction; inside a caller's, rows would linger.
         cursor.execute("TRUNCATE candle_staging")
