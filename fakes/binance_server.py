@@ -10,12 +10,12 @@ Standalone: `python -m fakes.binance_server --demo --port 8900` (Ctrl-C stops it
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import io
 import json
 import math
 import re
+import signal
 import threading
 import time
 import zipfile
@@ -507,13 +507,17 @@ def main() -> None:
                         "time; without it, the 8 recorded symbols at their real dates (2025-01-06 to 19)")  # fmt: skip
     arguments = parser.parse_args()
     market = demo_market() if arguments.demo else recorded_market(recorded.REST_SYMBOLS)
+    # Its own handlers, before it says it is up: started in the background, a process inherits SIGINT ignored and
+    # Python then raises no KeyboardInterrupt (a test's interrupt went unheard and the test waited for ever).
+    stop = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stop.set())
     with FakeBinance(market, port=arguments.port) as fake:
         if arguments.demo:
             fake.play_live()
         print(f"fake Binance with {len(market.symbols)} symbols: REST and archive on {fake.rest_url}, streams on "
               f"{fake.ws_url}/stream (Ctrl-C stops it)", flush=True)  # fmt: skip
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        stop.wait()
 
 
 if __name__ == "__main__":

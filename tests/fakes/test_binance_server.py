@@ -326,6 +326,7 @@ def test_it_runs_standalone_until_interrupted():
         try:
             assert f"http://127.0.0.1:{port}" in server.stdout.readline()
             assert httpx.get(f"http://127.0.0.1:{port}/api/v3/exchangeInfo").json()["symbols"][0]["symbol"] == "BTCUSDT"
-        finally:
             server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=10) == 0
+            assert server.wait(timeout=30) == 0
+        finally:
+            server.kill()  # still running only when the interrupt did not stop it
