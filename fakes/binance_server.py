@@ -15,7 +15,6 @@ import io
 import json
 import math
 import re
-import signal
 import threading
 import time
 import zipfile
@@ -32,6 +31,7 @@ from multidict import MultiMapping
 
 from fakes import recorded
 from fakes.binance_stream import FakeStreams, Replay, ReplayClock
+from fakes.http import stop_on_signals
 from fakes.market import DAY_MS, MINUTE_MS, FakeMarket, FakeSymbol, demo_market, recorded_market
 
 WEIGHTS = {"/api/v3/ping": 1, "/api/v3/time": 1, "/api/v3/exchangeInfo": 20, "/api/v3/klines": 2}
@@ -507,11 +507,7 @@ def main() -> None:
                         "time; without it, the 8 recorded symbols at their real dates (2025-01-06 to 19)")  # fmt: skip
     arguments = parser.parse_args()
     market = demo_market() if arguments.demo else recorded_market(recorded.REST_SYMBOLS)
-    # Its own handlers, before it says it is up: started in the background, a process inherits SIGINT ignored and
-    # Python then raises no KeyboardInterrupt (a test's interrupt went unheard and the test waited for ever).
-    stop = threading.Event()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, lambda *_: stop.set())
+    stop = stop_on_signals()
     with FakeBinance(market, port=arguments.port) as fake:
         if arguments.demo:
             fake.play_live()

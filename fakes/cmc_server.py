@@ -11,7 +11,6 @@ Standalone: `python -m fakes.cmc_server --port 8901` (Ctrl-C stops it).
 """
 
 import argparse
-import contextlib
 import dataclasses
 import math
 import re
@@ -24,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.http import BackgroundHttpServer
+from fakes.http import BackgroundHttpServer, stop_on_signals
 from fakes.market import DERIVED_SYMBOL_COUNT, demo_first_price
 
 API_KEY = "fake-cmc-key"
@@ -328,10 +327,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m fakes.cmc_server", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8901)
     arguments = parser.parse_args()
+    stop = stop_on_signals()
     with FakeCmc(port=arguments.port) as fake:
         print(f"fake CoinMarketCap on {fake.url}, API key {fake.api_key} (Ctrl-C stops it)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        stop.wait()
 
 
 if __name__ == "__main__":

@@ -2,11 +2,22 @@
 for `with Fake() as fake:` in tests and in `make demo`."""
 
 import asyncio
+import signal
 import threading
 from collections.abc import Coroutine
 from typing import Any, Self
 
 from aiohttp import web
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets, for a fake run as a program until it is stopped. Call it before the fake
+    says it is up: the handlers are its own because a process started in the background inherits SIGINT ignored, and
+    Python then raises no KeyboardInterrupt (a test's interrupt went unheard and the test waited for ever)."""
+    stop = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stop.set())
+    return stop
 
 
 class BackgroundHttpServer:

@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from fakes.http import BackgroundHttpServer
+from fakes.http import BackgroundHttpServer, stop_on_signals
 
 TOKEN = "123456789:AAFakeTelegramBotTokenForTests0000000"  # Telegram's shape: the bot's id, a colon, a secret
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Screener", "username": "screener_test_bot"}
@@ -314,10 +314,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m fakes.telegram_server", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8902)
     arguments = parser.parse_args()
+    stop = stop_on_signals()
     with FakeTelegram(port=arguments.port) as fake:
         print(f"fake Telegram Bot API on {fake.url}, bot token {fake.token} (Ctrl-C stops it)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        stop.wait()
 
 
 if __name__ == "__main__":
